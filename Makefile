@@ -1,0 +1,44 @@
+# dozor — PGXS build. The object list reads as a table of contents.
+EXTENSION   = dozor
+EXTVERSION  = 0.1.0
+
+MODULE_big  = dozor
+OBJS = \
+	src/dozor.o \
+	src/json_scan.o \
+	src/gzip.o \
+	src/url_pathname.o \
+	src/event.o \
+	src/batch_index.o \
+	src/ingest.o \
+	src/timeline.o \
+	src/stream.o \
+	src/session.o \
+	src/history.o \
+	src/console.o \
+	src/merged.o \
+	src/markers.o \
+	src/mapping.o
+
+# One install script in the repo, copied to the versioned name.
+DATA_built  = dozor--$(EXTVERSION).sql
+EXTRA_CLEAN = dozor--$(EXTVERSION).sql
+
+# In order: setup defines the helpers the others use.
+REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers
+REGRESS_OPTS = --load-extension=dozor
+
+SHLIB_LINK += -ldeflate
+PG_CPPFLAGS += -I$(srcdir)/src
+PG_CFLAGS   += -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter \
+	-Wno-missing-field-initializers -Wno-sign-compare
+
+# No LLVM bitcode: JIT inlining of dozor is not worth a clang dependency.
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs)
+include $(PGXS)
+
+dozor--$(EXTVERSION).sql: src/dozor.sql
+	cp $< $@

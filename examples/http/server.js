@@ -1,0 +1,146 @@
+// A thin HTTP layer over the dozor extension: every endpoint is one SQL call
+// to one dozor function, and errors map to HTTP statuses by SQLSTATE alone.
+//
+//   PORT=8787 PGHOST=... PGDATABASE=... node server.js
+//
+// Connection settings come from the standard PG* environment variables. The
+// dozor functions are called unqualified: the extension's schema must be on
+// the search_path (PGOPTIONS='-c search_path=myschema,public' if not public).
+'use strict';
+const http = require('node:http');
+const fs = require('node:fs');
+const path = require('node:path');
+const { Pool, types } = require('pg');
+
+types.setTypeParser(20, Number);   // bigint ids and ms timestamps are < 2^53
+const pool = new Pool({ max: Number(process.env.PGPOOL_MAX || 10) });
+pool.on('error', (e) => console.error('pg pool:', e.message));
+
+// Transport guard only: bodies up to this size reach dozor, which enforces its
+// own 10 MiB cap (54000 → 413); anything bigger is refused before the database.
+const MAX_BODY = 32 * 1024 * 1024;
+const FEED_PAGE = fs.readFileSync(path.join(__dirname, 'feed.html'));
+
+const CORS = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Headers': 'Content-Type, X-Dozor-Public-Key, Content-Encoding',
+  'Access-Control-Allow-Methods': 'POST, OPTIONS',
+  'Access-Control-Max-Age': '600',
+};
+
+// SPEC.md error contract: the SQLSTATE alone decides the status.
+function statusFor(code) {
+  if (code === '28000') return 401;
+  if (code === '42501') return 403;
+  if (code === '54000') return 413;
+  if (typeof code === 'string' && code.startsWith('22')) return 400;
+  return 500;
+}
+
+class HttpError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+function send(res, status, body, headers = {}) {
+  const json = body === undefined ? '' : JSON.stringify(body);
+  res.writeHead(status, Object.assign({ 'Access-Control-Allow-Origin': '*' },
+    json ? { 'Content-Type': 'application/json' } : {}, headers));
+  res.end(json);
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+    let size = 0;
+    req.on('data', (chunk) => {         // past the guard: keep draining, keep nothing
+      size += chunk.length;
+      if (size <= MAX_BODY) chunks.push(chunk);
+      else if (size - chunk.length <= MAX_BODY) { chunks.length = 0; reject(new HttpError(413, 'request body too large')); }
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+const query = (sql, params) => pool.query(sql, params).then((r) => r.rows);
+const noStore = { 'Cache-Control': 'no-store' };
+const bool = (v, dflt) => (v == null ? dflt : v === 'true' || v === '1');
+
+// GET routes under /api/sessions/{id}: one dozor function each.
+const reads = {
+  async ''(id) {
+    const [row] = await query('SELECT dozor_session($1::bigint) AS s', [id]);
+    if (row.s === null) throw new HttpError(404, 'session not found');
+    return row.s;
+  },
+  async events(id) {
+    const rows = await query(`SELECT id, first_timestamp AS "firstTimestamp", last_timestamp AS "lastTimestamp",
+        event_count AS "eventCount", data FROM dozor_session_batches($1::bigint)`, [id]);
+    return { batches: rows, nextCursor: null };
+  },
+  async markers(id, q) {
+    return query('SELECT * FROM dozor_markers($1::bigint, $2)', [id, q.get('kind')]);
+  },
+  async history(id, q) {
+    return query('SELECT * FROM dozor_history($1::bigint, $2)', [id, bool(q.get('compressIdle'), true)]);
+  },
+  async console(id, q) {
+    return query('SELECT * FROM dozor_console($1::bigint, $2)', [id, bool(q.get('compressIdle'), true)]);
+  },
+};
+
+async function route(req, res) {
+  const url = new URL(req.url, 'http://localhost');
+  const p = url.pathname;
+  if (req.method === 'OPTIONS' && (p === '/api/ingest' || p === '/api/sessions/cancel')) {
+    res.writeHead(204, CORS);
+    return res.end();
+  }
+  if (req.method === 'POST' && p === '/api/ingest') {
+    const body = await readBody(req);
+    await query('SELECT dozor_ingest($1, $2, $3)',
+      [req.headers['x-dozor-public-key'] ?? null, body, req.headers['content-encoding'] ?? null]);
+    return send(res, 204, undefined, CORS);
+  }
+  if (req.method === 'POST' && p === '/api/sessions/cancel') {
+    // The JSON body is read by PostgreSQL: bad JSON or a bad uuid is a 22xxx → 400.
+    const body = (await readBody(req)).toString('utf8');
+    await query(`SELECT dozor_cancel_session($1, ($2::jsonb ->> 'sessionId')::uuid)`,
+      [req.headers['x-dozor-public-key'] ?? null, body]);
+    return send(res, 204, undefined, CORS);
+  }
+  const m = req.method === 'GET' && /^\/api\/sessions\/([^/]+)(?:\/(events|markers|history|console))?$/.exec(p);
+  if (m) return send(res, 200, await reads[m[2] || ''](decodeURIComponent(m[1]), url.searchParams), noStore);
+  if (req.method === 'GET' && /^\/sessions\/\d+$/.test(p)) {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', ...noStore });
+    return res.end(FEED_PAGE);
+  }
+  if (req.method === 'GET' && p === '/healthz') {
+    await query('SELECT 1');
+    return send(res, 200, { ok: true }, noStore);
+  }
+  throw new HttpError(404, 'not found');
+}
+
+const server = http.createServer((req, res) => {
+  route(req, res).catch((err) => {
+    const status = err instanceof HttpError ? err.status : statusFor(err.code);
+    if (status === 500) console.error(`${req.method} ${req.url}:`, err.code || '', err.message);
+    // The 4xx messages are dozor's own ("events[17].timestamp must be a number").
+    const body = { error: status === 500 ? 'internal error' : err.message };
+    if (err.code) body.sqlstate = err.code;
+    const headers = req.url.startsWith('/api/ingest') ? { ...CORS } : { ...noStore };
+    if (status === 413) headers.Connection = 'close';
+    if (!res.headersSent) send(res, status, body, headers);
+    else res.destroy();
+  });
+});
+
+const port = Number(process.env.PORT ?? 8787);
+server.listen(port, process.env.HOST || '127.0.0.1', () => {
+  const a = server.address();
+  console.log(`dozor http listening on http://${a.address}:${a.port}`);
+});
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, () => server.close(() => pool.end().then(() => process.exit(0))));
+}

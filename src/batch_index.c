@@ -1,0 +1,146 @@
+/*
+ * batch_index.c — encoder and hostile-input decoder of the per-batch index
+ * (format in batch_index.h).
+ */
+#include "postgres.h"
+
+#include "common/int.h"
+
+#include "batch_index.h"
+#include "event.h"
+
+/* Appends an unsigned LEB128 varint. */
+static void
+PutVarint(StringInfo out, uint64 v)
+{
+	char		buf[10];
+	int			n = 0;
+
+	while (v >= 0x80)
+	{
+		buf[n++] = (char) ((v & 0x7f) | 0x80);
+		v >>= 7;
+	}
+	buf[n++] = (char) v;
+	appendBinaryStringInfo(out, buf, n);
+}
+
+/* Zigzag keeps small negative deltas (out-of-order events) small. */
+static inline uint64
+ZigzagEncode(int64 v)
+{
+	return ((uint64) v << 1) ^ (uint64) (v >> 63);
+}
+
+static inline int64
+ZigzagDecode(uint64 v)
+{
+	return (int64) (v >> 1) ^ -(int64) (v & 1);
+}
+
+void
+BatchIndexEncode(const BatchIndexEntry *entries, int n, int64 first_timestamp,
+				 StringInfo out)
+{
+	int64		prev = first_timestamp;
+
+	appendStringInfoChar(out, BATCH_INDEX_MAGIC);
+	appendStringInfoChar(out, BATCH_INDEX_VERSION);
+	PutVarint(out, (uint64) n);
+	for (int i = 0; i < n; i++)
+	{
+		PutVarint(out, ZigzagEncode(entries[i].timestamp - prev));
+		PutVarint(out, entries[i].length);
+		appendStringInfoChar(out, (char) entries[i].cls);
+		prev = entries[i].timestamp;
+	}
+}
+
+/* Reports a corrupt index of the batch. */
+static void
+IndexCorrupt(const BatchRow *row, const char *problem)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("stored batch %lld is corrupt: event index %s",
+					(long long) row->id, problem)));
+}
+
+/* Reads a varint of at most 10 bytes from [*p, end). */
+static uint64
+GetVarint(const unsigned char **p, const unsigned char *end, const BatchRow *row)
+{
+	uint64		v = 0;
+
+	for (int shift = 0; shift < 64; shift += 7)
+	{
+		unsigned char b;
+
+		if (*p >= end)
+			IndexCorrupt(row, "is truncated");
+		b = *(*p)++;
+		v |= (uint64) (b & 0x7f) << shift;
+		if (!(b & 0x80))
+			return v;
+	}
+	IndexCorrupt(row, "has an overlong varint");
+	return 0;					/* keep compiler quiet */
+}
+
+void
+BatchIndexDecode(const char *data, size_t len, const BatchRow *row, BatchIndex *out)
+{
+	const unsigned char *p = (const unsigned char *) data;
+	const unsigned char *end = p + len;
+	uint64		count;
+	int64		prev = row->first_timestamp;
+	int64		min_ts = PG_INT64_MAX;
+	int64		max_ts = PG_INT64_MIN;
+	uint64		offset = 1;		/* after "[" */
+
+	if (len < 2 || p[0] != BATCH_INDEX_MAGIC || p[1] != BATCH_INDEX_VERSION)
+		IndexCorrupt(row, "has an unknown format");
+	p += 2;
+	count = GetVarint(&p, end, row);
+	/* Each event takes at least 3 bytes, so this also bounds the allocation. */
+	if (count != (uint64) row->event_count || count == 0 || count > (uint64) (end - p) / 3)
+		IndexCorrupt(row, "does not match the batch's event count");
+
+	out->count = (int) count;
+	out->timestamp = palloc(mul_size(count, sizeof(int64)));
+	out->offset = palloc(mul_size(count, sizeof(uint32)));
+	out->length = palloc(mul_size(count, sizeof(uint32)));
+	out->cls = palloc(count);
+
+	for (int i = 0; i < out->count; i++)
+	{
+		uint64		delta = GetVarint(&p, end, row);
+		uint64		length = GetVarint(&p, end, row);
+		int64		ts;
+
+		if (p >= end)
+			IndexCorrupt(row, "is truncated");
+		if (pg_add_s64_overflow(prev, ZigzagDecode(delta), &ts))
+			IndexCorrupt(row, "has a timestamp out of range");
+		out->cls[i] = *p++;
+		if (out->cls[i] > EVENT_CLASS_MAX)
+			IndexCorrupt(row, "has an unknown event class");
+		if (length < 2 || length > (uint64) row->raw_bytes)
+			IndexCorrupt(row, "has an impossible event length");
+		out->timestamp[i] = ts;
+		out->offset[i] = (uint32) offset;
+		out->length[i] = (uint32) length;
+		offset += length + 1;	/* the "," or the final "]" */
+		if (offset > (uint64) row->raw_bytes)
+			IndexCorrupt(row, "describes more bytes than the batch holds");
+		prev = ts;
+		min_ts = Min(min_ts, ts);
+		max_ts = Max(max_ts, ts);
+	}
+	if (p != end)
+		IndexCorrupt(row, "has trailing bytes");
+	if (offset != (uint64) row->raw_bytes)
+		IndexCorrupt(row, "does not cover the batch's bytes");
+	if (min_ts != row->first_timestamp || max_ts != row->last_timestamp)
+		IndexCorrupt(row, "disagrees with the batch's time window");
+}

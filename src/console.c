@@ -1,0 +1,186 @@
+/*
+ * console.c — the console feed (HISTORY.md §4).
+ *
+ * Walks the session stream's indexes for timing, and inflates only the
+ * batches that hold console entries (their class is in the index), parsing
+ * just those events.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+
+#include "event.h"
+#include "json_scan.h"
+#include "session.h"
+#include "stream.h"
+#include "timeline.h"
+
+/* Reports a console event that the stored bytes do not hold. */
+static void
+ConsoleCorrupt(void)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("stored console event is corrupt")));
+}
+
+/* A JSON value as text: strings decoded, anything else as its JSON text. */
+static Datum
+ValueText(const JsonSpan *value)
+{
+	if (value->kind == JSON_KIND_STRING)
+	{
+		StringInfoData buf;
+
+		initStringInfo(&buf);
+		JsonStringDecode(value, &buf);
+		return PointerGetDatum(cstring_to_text_with_len(buf.data, buf.len));
+	}
+	return CStringGetTextDatum(JsonTextForPostgres(value));
+}
+
+/* The elements of an array member as text[]; empty when not an array. */
+static Datum
+TextArrayMember(const JsonSpan *object, const char *name)
+{
+	JsonSpan	array;
+	JsonSpan	element;
+	JsonIter	it;
+	ArrayBuildState *state = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+
+	if (JsonObjectGet(object, name, &array) && array.kind == JSON_KIND_ARRAY)
+	{
+		JsonIterInit(&it, &array);
+		while (JsonIterNext(&it, NULL, &element))
+			accumArrayResult(state, ValueText(&element), false, TEXTOID, CurrentMemoryContext);
+	}
+	return makeArrayResult(state, CurrentMemoryContext);
+}
+
+/* Emits one console row from the event's text. */
+static void
+EmitConsoleRow(const char *text, size_t len, int64 ts, int64 offset, ReturnSetInfo *rsinfo)
+{
+	JsonScanner scanner;
+	JsonSpan	event;
+	JsonSpan	data;
+	JsonSpan	payload;
+	JsonSpan	level;
+	Datum		values[5];
+	bool		nulls[5] = {0};
+
+	/* Stored bytes are hostile: verify before trusting the scanner's walk. */
+	if (pg_encoding_verifymbstr(PG_UTF8, text, (int) len) != (int) len)
+		ConsoleCorrupt();
+	JsonScanInit(&scanner, text, len);
+	if (!JsonScanValue(&scanner, &event) || !JsonScanAtEnd(&scanner) ||
+		event.kind != JSON_KIND_OBJECT ||
+		!JsonObjectGet(&event, "data", &data) || data.kind != JSON_KIND_OBJECT ||
+		!JsonObjectGet(&data, "payload", &payload))
+		ConsoleCorrupt();
+
+	values[0] = Int64GetDatum(offset);
+	values[1] = Int64GetDatum(ts);
+	if (payload.kind == JSON_KIND_OBJECT &&
+		JsonObjectGet(&payload, "level", &level) && level.kind != JSON_KIND_NULL)
+		values[2] = ValueText(&level);
+	else
+		values[2] = CStringGetTextDatum("log");
+	if (payload.kind == JSON_KIND_OBJECT)
+	{
+		values[3] = TextArrayMember(&payload, "payload");
+		values[4] = TextArrayMember(&payload, "trace");
+	}
+	else
+	{
+		values[3] = PointerGetDatum(construct_empty_array(TEXTOID));
+		values[4] = PointerGetDatum(construct_empty_array(TEXTOID));
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* Builds the feed; compress selects the idle-compressed timeline. */
+static void
+BuildConsole(SessionStream *stream, bool compress, int64 gap_ms, int64 cap_ms,
+			 ReturnSetInfo *rsinfo)
+{
+	IdleTimeline timeline;
+	StreamEvent ev;
+	bool		any = false;
+	int64		first = 0;
+
+	TimelineInit(&timeline, gap_ms, cap_ms);
+	while (StreamNext(stream, &ev))
+	{
+		int64		ts = compress ? TimelineAdd(&timeline, ev.timestamp) : ev.timestamp;
+
+		if (!any)
+			first = ts;
+		any = true;
+		if (ev.cls == EVENT_CONSOLE)
+		{
+			size_t		len;
+			const char *text = StreamEventText(stream, &ev, &len);
+
+			EmitConsoleRow(text, len, ts, ts - first, rsinfo);
+		}
+	}
+}
+
+PG_FUNCTION_INFO_V1(dozor_console);
+
+/*
+ * dozor_console(session_id bigint, compress_idle boolean, gap_ms integer,
+ *               cap_ms integer) -> console rows of a stored session
+ */
+Datum
+dozor_console(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		gap_ms = SessionIntegerArg(fcinfo, 2, "gap_ms");
+	int64		cap_ms = SessionIntegerArg(fcinfo, 3, "cap_ms");
+	bool		compress = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	SessionStream *stream;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	SPI_connect();
+	stream = StreamOpenSession(PG_GETARG_INT64(0));
+	BuildConsole(stream, compress, gap_ms, cap_ms, rsinfo);
+	StreamClose(stream);
+	SPI_finish();
+	PG_RETURN_NULL();
+}
+
+PG_FUNCTION_INFO_V1(dozor_console_logs);
+
+/*
+ * dozor_console_logs(events json, compress_idle boolean, gap_ms integer,
+ *                    cap_ms integer) -> console rows of an events array
+ */
+Datum
+dozor_console_logs(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		gap_ms = SessionIntegerArg(fcinfo, 2, "gap_ms");
+	int64		cap_ms = SessionIntegerArg(fcinfo, 3, "cap_ms");
+	bool		compress = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	text	   *events;
+	SessionStream *stream;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	events = PG_GETARG_TEXT_PP(0);
+	stream = StreamOpenArray(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
+	BuildConsole(stream, compress, gap_ms, cap_ms, rsinfo);
+	StreamClose(stream);
+	PG_RETURN_NULL();
+}

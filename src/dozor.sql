@@ -1,0 +1,494 @@
+/*
+ * dozor — install script (copied to dozor--<version>.sql by the Makefile).
+ *
+ * Tables live in schema `dozor` (their names are part of the contract:
+ * dashboards query them directly). Functions live in the schema that
+ * CREATE EXTENSION chose (@extschema@). Catalog functions are
+ * schema-qualified so that a hostile search_path cannot redirect them.
+ */
+\echo Use "CREATE EXTENSION dozor" to load this file. \quit
+
+CREATE SCHEMA IF NOT EXISTS dozor;
+
+-- Plain sequences (not identity columns) so pg_extension_config_dump can
+-- carry their positions through pg_dump/pg_restore.
+CREATE SEQUENCE dozor.projects_id_seq;
+CREATE SEQUENCE dozor.tracked_users_id_seq;
+CREATE SEQUENCE dozor.sessions_id_seq;
+CREATE SEQUENCE dozor.event_batches_id_seq;
+CREATE SEQUENCE dozor.markers_id_seq;
+
+CREATE TABLE dozor.projects (
+    id           bigint PRIMARY KEY DEFAULT pg_catalog.nextval('dozor.projects_id_seq'),
+    name         text NOT NULL,
+    -- sha256 of the API key; the plaintext is shown once and never stored
+    key_hash     bytea NOT NULL UNIQUE,
+    created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    last_used_at timestamptz
+);
+
+CREATE TABLE dozor.tracked_users (
+    id          bigint PRIMARY KEY DEFAULT pg_catalog.nextval('dozor.tracked_users_id_seq'),
+    project_id  bigint NOT NULL REFERENCES dozor.projects (id) ON DELETE CASCADE,
+    external_id text NOT NULL CHECK (pg_catalog.char_length(external_id) BETWEEN 1 AND 255),
+    traits      jsonb,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    UNIQUE (project_id, external_id)
+);
+
+CREATE TABLE dozor.sessions (
+    id              bigint PRIMARY KEY DEFAULT pg_catalog.nextval('dozor.sessions_id_seq'),
+    project_id      bigint NOT NULL REFERENCES dozor.projects (id) ON DELETE CASCADE,
+    external_id     uuid NOT NULL,
+    tracked_user_id bigint REFERENCES dozor.tracked_users (id) ON DELETE SET NULL,
+    url             text,
+    referrer        text,
+    user_agent      text,
+    screen_width    integer,
+    screen_height   integer,
+    language        text,
+    started_at      timestamptz NOT NULL,
+    ended_at        timestamptz NOT NULL,
+    duration        integer NOT NULL DEFAULT 0,
+    event_count     integer NOT NULL DEFAULT 0,
+    created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    UNIQUE (project_id, external_id)
+);
+CREATE INDEX ON dozor.sessions (tracked_user_id);
+CREATE INDEX ON dozor.sessions (project_id, created_at);
+
+CREATE TABLE dozor.event_batches (
+    id              bigint PRIMARY KEY DEFAULT pg_catalog.nextval('dozor.event_batches_id_seq'),
+    session_id      bigint NOT NULL REFERENCES dozor.sessions (id) ON DELETE CASCADE,
+    first_timestamp bigint NOT NULL,
+    last_timestamp  bigint NOT NULL,
+    event_count     integer NOT NULL,
+    -- gzip of the JSON array of the events exactly as sent
+    data            bytea NOT NULL,
+    received_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- length of `data` once inflated
+    raw_bytes       integer NOT NULL,
+    -- compact per-event timeline written at ingest (src/timeline.h) so that
+    -- history, markers and timeline mapping never inflate `data`
+    timeline        bytea NOT NULL,
+    -- console entries in this batch: the console feed inflates only these
+    console_count   integer NOT NULL DEFAULT 0,
+    -- 128-bit digest of the events' bytes: a retried batch is stored once
+    content_hash    bytea NOT NULL,
+    UNIQUE (session_id, content_hash)
+);
+CREATE INDEX ON dozor.event_batches (session_id, first_timestamp, id);
+-- The gzip blob never compresses further: skip pglz, store out of line.
+-- The small index stays in the row so the history reads no TOAST.
+ALTER TABLE dozor.event_batches ALTER COLUMN data SET STORAGE EXTERNAL;
+ALTER TABLE dozor.event_batches ALTER COLUMN timeline SET STORAGE MAIN;
+
+CREATE TABLE dozor.markers (
+    id          bigint PRIMARY KEY DEFAULT pg_catalog.nextval('dozor.markers_id_seq'),
+    session_id  bigint NOT NULL REFERENCES dozor.sessions (id) ON DELETE CASCADE,
+    -- the batch and position of the Custom event; NULL for the initial url
+    -- marker that ingest derives from metadata.url
+    batch_id    bigint REFERENCES dozor.event_batches (id) ON DELETE CASCADE,
+    event_index integer,
+    timestamp   bigint NOT NULL,
+    kind        text NOT NULL,
+    data        jsonb
+);
+CREATE INDEX ON dozor.markers (session_id, kind, timestamp);
+CREATE INDEX ON dozor.markers (session_id, timestamp);
+CREATE INDEX ON dozor.markers (batch_id);
+
+-- User data survives pg_dump / pg_restore.
+SELECT pg_catalog.pg_extension_config_dump('dozor.projects', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.tracked_users', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.sessions', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.event_batches', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.markers', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.projects_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.tracked_users_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.sessions_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.event_batches_id_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.markers_id_seq', '');
+
+-------------------------------------------------------------------------------
+-- gzip (src/gzip.c)
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.dozor_gzip(data bytea, level integer DEFAULT 6)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'dozor_gzip'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.dozor_gunzip(data bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'dozor_gunzip'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+-------------------------------------------------------------------------------
+-- URLs (src/url_pathname.c)
+-------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.dozor_url_pathname(url text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'dozor_url_pathname'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+-------------------------------------------------------------------------------
+-- Projects and API keys
+-------------------------------------------------------------------------------
+
+-- A fresh API key: dp_ + 32 lowercase hex (128 bits from the server's
+-- strong random source, via two v4 UUIDs).
+CREATE FUNCTION @extschema@.dozor_new_api_key()
+RETURNS text
+LANGUAGE sql VOLATILE
+AS $$
+    SELECT 'dp_' || pg_catalog.substr(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
+        pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text, 'UTF8')), 'hex'), 1, 32)
+$$;
+
+-- The stored form of an API key.
+CREATE FUNCTION @extschema@.dozor_api_key_hash(api_key text)
+RETURNS bytea
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to(api_key, 'UTF8')) $$;
+
+-- Creates a project; its API key is returned here and never again.
+CREATE FUNCTION @extschema@.dozor_create_project(name text)
+RETURNS TABLE (project_id bigint, api_key text)
+LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    new_key text := @extschema@.dozor_new_api_key();
+BEGIN
+    INSERT INTO dozor.projects (name, key_hash)
+    VALUES (dozor_create_project.name, @extschema@.dozor_api_key_hash(new_key))
+    RETURNING id INTO project_id;
+    api_key := new_key;
+    RETURN NEXT;
+END
+$$;
+
+-- Replaces a project's API key; the old key stops working at once.
+CREATE FUNCTION @extschema@.dozor_rotate_api_key(project_id bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE STRICT
+AS $$
+DECLARE
+    new_key text := @extschema@.dozor_new_api_key();
+BEGIN
+    UPDATE dozor.projects SET key_hash = @extschema@.dozor_api_key_hash(new_key)
+    WHERE id = dozor_rotate_api_key.project_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'project % does not exist', project_id USING ERRCODE = '22023';
+    END IF;
+    RETURN new_key;
+END
+$$;
+
+-- The project of an API key, or 28000 (HTTP 401).
+CREATE FUNCTION @extschema@.dozor_project_of_key(api_key text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    found_id bigint;
+BEGIN
+    IF api_key IS NULL OR api_key = '' THEN
+        RAISE EXCEPTION 'missing API key' USING ERRCODE = '28000';
+    END IF;
+    -- The lookup is by hash, so its timing says nothing about the key.
+    SELECT p.id INTO found_id FROM dozor.projects p
+    WHERE p.key_hash = @extschema@.dozor_api_key_hash(api_key);
+    IF found_id IS NULL THEN
+        RAISE EXCEPTION 'unknown API key' USING ERRCODE = '28000';
+    END IF;
+    RETURN found_id;
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- Ingest (src/ingest.c does the parsing; this does the writes)
+-------------------------------------------------------------------------------
+
+CREATE TYPE @extschema@.dozor_prepared_batch AS (
+    session_id       uuid,
+    has_metadata     boolean,
+    url              text,
+    referrer         text,
+    user_agent       text,
+    screen_width     integer,
+    screen_height    integer,
+    language         text,
+    url_pathname     text,
+    user_id          text,
+    traits           jsonb,
+    event_count      integer,
+    first_timestamp  bigint,
+    last_timestamp   bigint,
+    data             bytea,
+    raw_bytes        integer,
+    timeline         bytea,
+    console_count    integer,
+    content_hash     bytea,
+    marker_index     integer[],
+    marker_timestamp bigint[],
+    marker_kind      text[],
+    marker_data      jsonb[]
+);
+
+-- Validates a request body and prepares everything ingest stores.
+CREATE FUNCTION @extschema@.dozor_prepare_batch(body bytea, content_encoding text DEFAULT NULL)
+RETURNS @extschema@.dozor_prepared_batch
+AS 'MODULE_PATHNAME', 'dozor_prepare_batch'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- Milliseconds since the epoch as timestamptz, exactly.
+CREATE FUNCTION @extschema@.dozor_ms_to_timestamptz(ms bigint)
+RETURNS timestamptz
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT 'epoch'::timestamptz + ms * '1 millisecond'::interval $$;
+
+-- POST /api/ingest: one SDK batch, all of SPEC §3 in one transaction.
+-- Returns the session's internal id.
+CREATE FUNCTION @extschema@.dozor_ingest(api_key text, body bytea, content_encoding text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    project bigint := @extschema@.dozor_project_of_key(api_key);
+    b @extschema@.dozor_prepared_batch := @extschema@.dozor_prepare_batch(body, content_encoding);
+    first_at timestamptz;
+    last_at timestamptz;
+    sid bigint;
+    created boolean;
+    bid bigint;
+    uid bigint;
+BEGIN
+    IF b.event_count > 0 THEN
+        first_at := @extschema@.dozor_ms_to_timestamptz(b.first_timestamp);
+        last_at := @extschema@.dozor_ms_to_timestamptz(b.last_timestamp);
+    ELSE
+        first_at := pg_catalog.now();
+        last_at := first_at;
+    END IF;
+
+    -- Create the session with this batch's window, or lock the existing row
+    -- (the no-op update) so concurrent batches of one session serialize here.
+    INSERT INTO dozor.sessions AS s
+        (project_id, external_id, url, referrer, user_agent, screen_width,
+         screen_height, language, started_at, ended_at, duration, event_count)
+    VALUES (project, b.session_id, b.url, b.referrer, b.user_agent, b.screen_width,
+            b.screen_height, b.language, first_at, last_at,
+            pg_catalog.round((COALESCE(b.last_timestamp - b.first_timestamp, 0))::numeric / 1000),
+            b.event_count)
+    ON CONFLICT (project_id, external_id) DO UPDATE SET project_id = s.project_id
+    RETURNING s.id, (s.xmax = 0) INTO sid, created;
+
+    -- The session's first url, as a marker at its start (before any event
+    -- marker of the same millisecond).
+    IF created AND b.url IS NOT NULL THEN
+        INSERT INTO dozor.markers (session_id, timestamp, kind, data)
+        VALUES (sid, COALESCE(b.first_timestamp, (EXTRACT(epoch FROM first_at) * 1000)::bigint), 'url',
+                pg_catalog.jsonb_build_object('url', b.url, 'pathname', b.url_pathname));
+    END IF;
+
+    IF b.event_count > 0 THEN
+        INSERT INTO dozor.event_batches
+            (session_id, first_timestamp, last_timestamp, event_count, data,
+             raw_bytes, timeline, console_count, content_hash)
+        VALUES (sid, b.first_timestamp, b.last_timestamp, b.event_count, b.data,
+                b.raw_bytes, b.timeline, b.console_count, b.content_hash)
+        ON CONFLICT (session_id, content_hash) DO NOTHING
+        RETURNING id INTO bid;
+        IF bid IS NULL THEN
+            RETURN sid;         -- a retry of a stored batch changes nothing
+        END IF;
+
+        IF NOT created THEN
+            -- Widen the window; a session that had no events yet takes this
+            -- batch's window instead of the creation time of its first ping.
+            UPDATE dozor.sessions s SET
+                started_at = CASE WHEN s.event_count = 0 THEN first_at ELSE LEAST(s.started_at, first_at) END,
+                ended_at = CASE WHEN s.event_count = 0 THEN last_at ELSE GREATEST(s.ended_at, last_at) END,
+                event_count = s.event_count + b.event_count
+            WHERE s.id = sid;
+            UPDATE dozor.sessions s SET
+                duration = pg_catalog.round(EXTRACT(epoch FROM s.ended_at - s.started_at))
+            WHERE s.id = sid;
+        END IF;
+
+        INSERT INTO dozor.markers (session_id, batch_id, event_index, timestamp, kind, data)
+        SELECT sid, bid, m.i, m.t, m.k, m.d
+        FROM ROWS FROM (pg_catalog.unnest(b.marker_index), pg_catalog.unnest(b.marker_timestamp),
+                        pg_catalog.unnest(b.marker_kind), pg_catalog.unnest(b.marker_data)) AS m(i, t, k, d);
+    END IF;
+
+    IF b.user_id IS NOT NULL THEN
+        INSERT INTO dozor.tracked_users AS u (project_id, external_id, traits)
+        VALUES (project, b.user_id, b.traits)
+        ON CONFLICT (project_id, external_id) DO UPDATE
+            SET traits = COALESCE(EXCLUDED.traits, u.traits), updated_at = pg_catalog.now()
+        RETURNING u.id INTO uid;
+        UPDATE dozor.sessions SET tracked_user_id = uid WHERE id = sid;
+    END IF;
+
+    UPDATE dozor.projects SET last_used_at = pg_catalog.now() WHERE id = project;
+    RETURN sid;
+END
+$$;
+
+-- POST /api/sessions/cancel: hard delete, scoped to the key's project.
+CREATE FUNCTION @extschema@.dozor_cancel_session(api_key text, session_id uuid)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    project bigint := @extschema@.dozor_project_of_key(api_key);
+BEGIN
+    DELETE FROM dozor.sessions s
+    WHERE s.project_id = project AND s.external_id = dozor_cancel_session.session_id;
+END
+$$;
+
+-- Dashboard-side delete by internal id; true when a session was deleted.
+CREATE FUNCTION @extschema@.dozor_delete_session(session_id bigint)
+RETURNS boolean
+LANGUAGE sql VOLATILE STRICT
+AS $$
+    WITH gone AS (DELETE FROM dozor.sessions s WHERE s.id = dozor_delete_session.session_id RETURNING 1)
+    SELECT EXISTS (SELECT 1 FROM gone)
+$$;
+
+-------------------------------------------------------------------------------
+-- Read side: session-level functions (stored batches) and their pure
+-- counterparts over an events array. src/stream.c merges; the feeds are in
+-- src/history.c, src/console.c, src/merged.c, src/markers.c, src/mapping.c.
+-------------------------------------------------------------------------------
+
+-- GET /api/sessions/{id}/events: each stored batch, gzip bytes in base64.
+CREATE FUNCTION @extschema@.dozor_session_batches(session_id bigint)
+RETURNS TABLE (id bigint, first_timestamp bigint, last_timestamp bigint,
+               event_count integer, data text)
+LANGUAGE sql STABLE STRICT
+AS $$
+    SELECT b.id, b.first_timestamp, b.last_timestamp, b.event_count,
+           pg_catalog.translate(pg_catalog.encode(b.data, 'base64'), E'\n', '')
+    FROM dozor.event_batches b
+    WHERE b.session_id = dozor_session_batches.session_id
+    ORDER BY b.first_timestamp, b.id
+$$;
+
+CREATE FUNCTION @extschema@.dozor_events(session_id bigint, compress_idle boolean DEFAULT false,
+                                        gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
+RETURNS json
+AS 'MODULE_PATHNAME', 'dozor_events'
+LANGUAGE C STABLE;
+
+CREATE FUNCTION @extschema@.dozor_compress_events(events json, gap_ms integer DEFAULT 30000,
+                                                 cap_ms integer DEFAULT 5000)
+RETURNS json
+AS 'MODULE_PATHNAME', 'dozor_compress_events'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- A marker as the read side returns it (a type, not OUT parameters, so
+-- that dozor_markers can take an argument named kind as well).
+CREATE TYPE @extschema@.dozor_marker AS ("timestamp" bigint, kind text, data jsonb);
+
+-- Markers of a session by timestamp; kind filter: NULL or '' (all), url, identity.
+CREATE FUNCTION @extschema@.dozor_markers(session_id bigint, kind text DEFAULT NULL)
+RETURNS SETOF @extschema@.dozor_marker
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+    IF dozor_markers.kind IS NOT NULL AND dozor_markers.kind NOT IN ('', 'url', 'identity') THEN
+        RAISE EXCEPTION 'unknown marker kind "%"', dozor_markers.kind
+            USING ERRCODE = '22023', HINT = 'Use url, identity, or NULL for all markers.';
+    END IF;
+    RETURN QUERY
+        SELECT m.timestamp, m.kind, m.data FROM dozor.markers m
+        WHERE m.session_id = dozor_markers.session_id
+          AND (COALESCE(dozor_markers.kind, '') = '' OR m.kind = dozor_markers.kind)
+        ORDER BY m.timestamp, m.id;
+END
+$$;
+
+CREATE FUNCTION @extschema@.dozor_extract_markers(events json)
+RETURNS SETOF @extschema@.dozor_marker
+AS 'MODULE_PATHNAME', 'dozor_extract_markers'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.dozor_history(session_id bigint, compress_idle boolean DEFAULT true,
+                                         idle_gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
+RETURNS TABLE (id text, kind text, started_at double precision, ended_at double precision,
+               real_duration_ms bigint, pathname text, url text, user_id text, traits jsonb)
+AS 'MODULE_PATHNAME', 'dozor_history'
+LANGUAGE C STABLE;
+
+CREATE FUNCTION @extschema@.dozor_build_history(events json, initial_url text DEFAULT NULL,
+                                               session_ended_at bigint DEFAULT NULL,
+                                               compress_idle boolean DEFAULT false,
+                                               idle_gap_ms integer DEFAULT 30000,
+                                               cap_ms integer DEFAULT 5000)
+RETURNS TABLE (id text, kind text, started_at double precision, ended_at double precision,
+               real_duration_ms bigint, pathname text, url text, user_id text, traits jsonb)
+AS 'MODULE_PATHNAME', 'dozor_build_history'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.dozor_console(session_id bigint, compress_idle boolean DEFAULT true,
+                                         gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
+RETURNS TABLE (time_offset bigint, "timestamp" bigint, level text, payload text[], trace text[])
+AS 'MODULE_PATHNAME', 'dozor_console'
+LANGUAGE C STABLE;
+
+CREATE FUNCTION @extschema@.dozor_console_logs(events json, compress_idle boolean DEFAULT false,
+                                              gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
+RETURNS TABLE (time_offset bigint, "timestamp" bigint, level text, payload text[], trace text[])
+AS 'MODULE_PATHNAME', 'dozor_console_logs'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.dozor_to_compressed(session_id bigint, real_ms double precision,
+                                               gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'dozor_to_compressed'
+LANGUAGE C STABLE;
+
+CREATE FUNCTION @extschema@.dozor_to_real(session_id bigint, compressed_ms double precision,
+                                         gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'dozor_to_real'
+LANGUAGE C STABLE;
+
+CREATE FUNCTION @extschema@.dozor_map_to_compressed(events json, real_ms double precision,
+                                                   gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'dozor_map_to_compressed'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+CREATE FUNCTION @extschema@.dozor_map_to_real(events json, compressed_ms double precision,
+                                             gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'dozor_map_to_real'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- GET /api/sessions/{id}: the session row, its tracked user and markers,
+-- as one object; NULL when there is no such session.
+CREATE FUNCTION @extschema@.dozor_session(session_id bigint)
+RETURNS jsonb
+LANGUAGE sql STABLE STRICT
+AS $$
+    SELECT pg_catalog.jsonb_build_object(
+        'id', s.id, 'projectId', s.project_id, 'sessionId', s.external_id,
+        'url', s.url, 'referrer', s.referrer, 'userAgent', s.user_agent,
+        'screenWidth', s.screen_width, 'screenHeight', s.screen_height,
+        'language', s.language, 'startedAt', s.started_at, 'endedAt', s.ended_at,
+        'duration', s.duration, 'eventCount', s.event_count, 'createdAt', s.created_at,
+        'trackedUser', CASE WHEN u.id IS NULL THEN NULL ELSE pg_catalog.jsonb_build_object(
+            'id', u.id, 'userId', u.external_id, 'traits', u.traits) END,
+        'markers', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.timestamp, m.id)
+            FROM dozor.markers m WHERE m.session_id = s.id), '[]'::jsonb))
+    FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
+    WHERE s.id = dozor_session.session_id
+$$;

@@ -1,0 +1,165 @@
+/*
+ * event.c — validation and classification of single rrweb events.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "miscadmin.h"
+
+#include "event.h"
+
+/* 2^53: timestamps must be exact integers in a double (SPEC §3). */
+#define MAX_SAFE_TIMESTAMP 9007199254740992.0
+
+/* Reports an invalid field of events[index]. */
+static void
+EventFieldError(int index, const char *field, const char *problem)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("events[%d]%s%s %s", index, field[0] ? "." : "", field, problem)));
+}
+
+/* Is str a string whose decoded text is non-empty? */
+static bool
+IsNonEmptyString(const JsonSpan *str)
+{
+	return str->kind == JSON_KIND_STRING && str->len > 2;
+}
+
+/* Classifies a Custom event (type 5) from its data object. */
+static void
+ClassifyCustom(const JsonSpan *data, EventInfo *info)
+{
+	JsonSpan	tag;
+	JsonSpan	field;
+
+	if (data->kind != JSON_KIND_OBJECT || !JsonObjectGet(data, "tag", &tag) ||
+		tag.kind != JSON_KIND_STRING || !JsonStringHasPrefix(&tag, DOZOR_MARKER_PREFIX))
+		return;
+
+	info->is_marker = true;
+	info->tag = tag;
+	if (!JsonObjectGet(data, "payload", &info->payload))
+		info->payload.kind = JSON_KIND_NONE;
+
+	if (JsonStringEquals(&tag, "dozor:url"))
+	{
+		bool		ok = info->payload.kind == JSON_KIND_OBJECT &&
+			JsonObjectGet(&info->payload, "url", &field) && IsNonEmptyString(&field) &&
+			JsonObjectGet(&info->payload, "pathname", &field) && IsNonEmptyString(&field);
+
+		info->cls = ok ? EVENT_URL : EVENT_URL_MALFORMED;
+	}
+	else if (JsonStringEquals(&tag, "dozor:identity"))
+	{
+		bool		ok = info->payload.kind == JSON_KIND_OBJECT &&
+			JsonObjectGet(&info->payload, "userId", &field) && IsNonEmptyString(&field);
+
+		info->cls = ok ? EVENT_IDENTITY : EVENT_IDENTITY_MALFORMED;
+	}
+}
+
+/* Classifies a Plugin event (type 6): console entries only. */
+static void
+ClassifyPlugin(const JsonSpan *data, EventInfo *info)
+{
+	JsonSpan	plugin;
+	JsonSpan	payload;
+
+	if (data->kind == JSON_KIND_OBJECT &&
+		JsonObjectGet(data, "plugin", &plugin) &&
+		plugin.kind == JSON_KIND_STRING &&
+		JsonStringEquals(&plugin, DOZOR_CONSOLE_PLUGIN) &&
+		JsonObjectGet(data, "payload", &payload) &&
+		JsonIsTruthy(&payload))
+		info->cls = EVENT_CONSOLE;
+}
+
+void
+EventRead(const JsonSpan *text, int index, EventInfo *info)
+{
+	JsonIter	it;
+	JsonSpan	key;
+	JsonSpan	value;
+	JsonSpan	type = {0};
+	JsonSpan	timestamp = {0};
+	JsonSpan	data = {0};
+	double		ts;
+	double		type_value;
+
+	memset(info, 0, sizeof(*info));
+	info->text = *text;
+	info->cls = EVENT_ORDINARY;
+
+	if (text->kind != JSON_KIND_OBJECT)
+		EventFieldError(index, "", "must be an object");
+
+	/* One walk over the members; later duplicates win, as in JSON.parse. */
+	JsonIterInit(&it, text);
+	while (JsonIterNext(&it, &key, &value))
+	{
+		if (JsonStringEquals(&key, "type"))
+			type = value;
+		else if (JsonStringEquals(&key, "timestamp"))
+			timestamp = value;
+		else if (JsonStringEquals(&key, "data"))
+			data = value;
+	}
+
+	if (type.kind != JSON_KIND_NUMBER)
+		EventFieldError(index, "type", type.kind == JSON_KIND_NONE ? "is missing" : "must be a number");
+	if (timestamp.kind != JSON_KIND_NUMBER)
+		EventFieldError(index, "timestamp", timestamp.kind == JSON_KIND_NONE ? "is missing" : "must be a number");
+	if (data.kind == JSON_KIND_NONE)
+		EventFieldError(index, "data", "is missing");
+
+	ts = JsonNumberValue(&timestamp);
+	if (!isfinite(ts) || !(ts >= 0.0) || ts >= MAX_SAFE_TIMESTAMP)
+		EventFieldError(index, "timestamp", "must be a finite number in [0, 2^53)");
+	info->timestamp = (int64) floor(ts);
+
+	type_value = JsonNumberValue(&type);
+	if (type_value == 5.0)
+		ClassifyCustom(&data, info);
+	else if (type_value == 6.0)
+		ClassifyPlugin(&data, info);
+}
+
+int
+EventsForEach(const char *json, size_t len, const char *what,
+			  EventCallback callback, void *arg)
+{
+	JsonScanner scanner;
+	JsonSpan	array;
+	JsonIter	it;
+	JsonSpan	element;
+	int			index = 0;
+
+	JsonScanInit(&scanner, json, len);
+	if (!JsonScanValue(&scanner, &array) || !JsonScanAtEnd(&scanner))
+		ereport(ERROR,
+				(errcode(scanner.too_deep ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("%s is not valid JSON: %s at byte %zu", what, scanner.error, scanner.error_pos)));
+	if (array.kind != JSON_KIND_ARRAY)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a JSON array of events", what)));
+
+	JsonIterInit(&it, &array);
+	while (JsonIterNext(&it, NULL, &element))
+	{
+		EventInfo	info;
+
+		CHECK_FOR_INTERRUPTS();
+		if (index == PG_INT32_MAX)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("%s has too many events", what)));
+		EventRead(&element, index, &info);
+		callback(&info, index, arg);
+		index++;
+	}
+	return index;
+}

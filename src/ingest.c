@@ -1,0 +1,508 @@
+/*
+ * ingest.c — turns one SDK request body into a batch ready to store.
+ *
+ * dozor_prepare_batch(body, content_encoding) does all the CPU work of
+ * ingest in C: bounded gunzip, UTF-8 and JSON validation, the SPEC §3
+ * schema checks with messages that name the field, classification of every
+ * event, the stored gzip of the events exactly as sent, the batch index and
+ * the retry digest. The SQL function dozor_ingest (src/dozor.sql) then does
+ * the table writes in one statement's transaction.
+ *
+ * Events are never re-serialized: the stored array is "[" + the events'
+ * original texts joined by "," + "]".
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "common/hashfn.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/uuid.h"
+
+#include "batch_index.h"
+#include "event.h"
+#include "gzip.h"
+#include "json_scan.h"
+#include "url_pathname.h"
+
+/* At most this many events in one batch (SPEC §3). */
+#define DOZOR_MAX_BATCH_EVENTS 500
+
+/* Longest tracked user id, in characters. */
+#define DOZOR_MAX_USER_ID_CHARS 255
+
+/* Columns of the composite type dozor_prepared_batch, in order. */
+enum PreparedColumn
+{
+	PB_SESSION_ID,
+	PB_HAS_METADATA,
+	PB_URL,
+	PB_REFERRER,
+	PB_USER_AGENT,
+	PB_SCREEN_WIDTH,
+	PB_SCREEN_HEIGHT,
+	PB_LANGUAGE,
+	PB_URL_PATHNAME,
+	PB_USER_ID,
+	PB_TRAITS,
+	PB_EVENT_COUNT,
+	PB_FIRST_TIMESTAMP,
+	PB_LAST_TIMESTAMP,
+	PB_DATA,
+	PB_RAW_BYTES,
+	PB_TIMELINE,
+	PB_CONSOLE_COUNT,
+	PB_CONTENT_HASH,
+	PB_MARKER_INDEX,
+	PB_MARKER_TIMESTAMP,
+	PB_MARKER_KIND,
+	PB_MARKER_DATA,
+	PB_NCOLUMNS
+};
+
+/* Reports a body field of the wrong shape (SQLSTATE 22023). */
+static void
+FieldError(const char *field, const char *problem)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s %s", field, problem)));
+}
+
+/* Decodes a JSON string span into a text datum (U+FFFD for what text cannot hold). */
+static Datum
+StringDatum(const JsonSpan *str)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	JsonStringDecode(str, &buf);
+	return PointerGetDatum(cstring_to_text_with_len(buf.data, buf.len));
+}
+
+/* A jsonb datum of any validated JSON value. */
+static Datum
+JsonbDatum(const JsonSpan *value)
+{
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(JsonTextForPostgres(value)));
+}
+
+/* Is c a hex digit? */
+static bool
+IsHex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/*
+ * sessionId: 8-4-4-4-12 hex (any case), version nibble 1-8 and the RFC 4122
+ * variant, or the nil or max UUID.
+ */
+static Datum
+SessionIdDatum(const JsonSpan *value)
+{
+	StringInfoData s;
+	bool		all_zero = true;
+	bool		all_f = true;
+
+	if (value->kind == JSON_KIND_NONE)
+		FieldError("sessionId", "is missing");
+	if (value->kind != JSON_KIND_STRING)
+		FieldError("sessionId", "must be a string");
+	initStringInfo(&s);
+	JsonStringDecode(value, &s);
+	if (s.len != 36)
+		FieldError("sessionId", "must be a UUID (8-4-4-4-12 hex digits)");
+	for (int i = 0; i < 36; i++)
+	{
+		char		c = s.data[i];
+
+		if (i == 8 || i == 13 || i == 18 || i == 23)
+		{
+			if (c != '-')
+				FieldError("sessionId", "must be a UUID (8-4-4-4-12 hex digits)");
+			continue;
+		}
+		if (!IsHex(c))
+			FieldError("sessionId", "must be a UUID (8-4-4-4-12 hex digits)");
+		all_zero &= (c == '0');
+		all_f &= (c == 'f' || c == 'F');
+	}
+	if (!all_zero && !all_f)
+	{
+		char		version = s.data[14];
+		char		variant = pg_ascii_tolower((unsigned char) s.data[19]);
+
+		if (version < '1' || version > '8')
+			FieldError("sessionId", "must be a UUID of version 1 to 8");
+		if (variant != '8' && variant != '9' && variant != 'a' && variant != 'b')
+			FieldError("sessionId", "must be a UUID with the RFC 4122 variant");
+	}
+	return DirectFunctionCall1(uuid_in, CStringGetDatum(s.data));
+}
+
+/* A required string member of metadata. */
+static Datum
+MetadataString(const JsonSpan *metadata, const char *name, const char *field)
+{
+	JsonSpan	value;
+
+	if (!JsonObjectGet(metadata, name, &value))
+		FieldError(field, "is missing");
+	if (value.kind != JSON_KIND_STRING)
+		FieldError(field, "must be a string");
+	return StringDatum(&value);
+}
+
+/* A required number member of metadata, floored to an integer. */
+static Datum
+MetadataInteger(const JsonSpan *metadata, const char *name, const char *field)
+{
+	JsonSpan	value;
+	double		d;
+
+	if (!JsonObjectGet(metadata, name, &value))
+		FieldError(field, "is missing");
+	if (value.kind != JSON_KIND_NUMBER)
+		FieldError(field, "must be a number");
+	d = floor(JsonNumberValue(&value));
+	if (!(d >= (double) PG_INT32_MIN && d <= (double) PG_INT32_MAX))
+		FieldError(field, "is out of range for an integer");
+	return Int32GetDatum((int32) d);
+}
+
+/* metadata.userIdentity: {userId: 1..255 chars, traits?: object}. */
+static void
+ReadIdentity(const JsonSpan *metadata, Datum *values, bool *nulls)
+{
+	JsonSpan	identity;
+	JsonSpan	user_id;
+	JsonSpan	traits;
+	size_t		chars;
+
+	if (!JsonObjectGet(metadata, "userIdentity", &identity) ||
+		identity.kind == JSON_KIND_NULL)
+		return;
+	if (identity.kind != JSON_KIND_OBJECT)
+		FieldError("metadata.userIdentity", "must be an object");
+	if (!JsonObjectGet(&identity, "userId", &user_id))
+		FieldError("metadata.userIdentity.userId", "is missing");
+	if (user_id.kind != JSON_KIND_STRING)
+		FieldError("metadata.userIdentity.userId", "must be a string");
+	chars = JsonStringCharCount(&user_id);
+	if (chars < 1 || chars > DOZOR_MAX_USER_ID_CHARS)
+		FieldError("metadata.userIdentity.userId", "must be 1 to 255 characters long");
+	values[PB_USER_ID] = StringDatum(&user_id);
+	nulls[PB_USER_ID] = false;
+
+	if (JsonObjectGet(&identity, "traits", &traits) && traits.kind != JSON_KIND_NULL)
+	{
+		if (traits.kind != JSON_KIND_OBJECT)
+			FieldError("metadata.userIdentity.traits", "must be an object");
+		values[PB_TRAITS] = JsonbDatum(&traits);
+		nulls[PB_TRAITS] = false;
+	}
+}
+
+/* metadata: all six fields with the right JSON types (null = absent). */
+static void
+ReadMetadata(const JsonSpan *metadata, Datum *values, bool *nulls)
+{
+	char	   *url;
+	char	   *pathname;
+
+	if (metadata->kind == JSON_KIND_NONE || metadata->kind == JSON_KIND_NULL)
+		return;
+	if (metadata->kind != JSON_KIND_OBJECT)
+		FieldError("metadata", "must be an object");
+
+	values[PB_HAS_METADATA] = BoolGetDatum(true);
+	values[PB_URL] = MetadataString(metadata, "url", "metadata.url");
+	values[PB_REFERRER] = MetadataString(metadata, "referrer", "metadata.referrer");
+	values[PB_USER_AGENT] = MetadataString(metadata, "userAgent", "metadata.userAgent");
+	values[PB_SCREEN_WIDTH] = MetadataInteger(metadata, "screenWidth", "metadata.screenWidth");
+	values[PB_SCREEN_HEIGHT] = MetadataInteger(metadata, "screenHeight", "metadata.screenHeight");
+	values[PB_LANGUAGE] = MetadataString(metadata, "language", "metadata.language");
+	for (int c = PB_URL; c <= PB_LANGUAGE; c++)
+		nulls[c] = false;
+
+	/* SPEC §3 step 4: an unparsable URL gives "/". */
+	url = text_to_cstring(DatumGetTextPP(values[PB_URL]));
+	pathname = UrlPathname(url, strlen(url));
+	values[PB_URL_PATHNAME] = CStringGetTextDatum(pathname ? pathname : "/");
+	nulls[PB_URL_PATHNAME] = false;
+
+	ReadIdentity(metadata, values, nulls);
+}
+
+/* Everything collected while walking the events array. */
+typedef struct BatchBuild
+{
+	StringInfoData joined;		/* "[" e0 "," e1 ... "]" */
+	BatchIndexEntry *entries;
+	int			count;
+	int64		first_timestamp;
+	int64		last_timestamp;
+	int			console_count;
+	ArrayBuildState *marker_index;
+	ArrayBuildState *marker_timestamp;
+	ArrayBuildState *marker_kind;
+	ArrayBuildState *marker_data;
+} BatchBuild;
+
+/* Records a dozor:* Custom event as a marker row. */
+static void
+AddMarker(BatchBuild *b, const EventInfo *info, int index)
+{
+	StringInfoData tag;
+	Datum		data;
+	const char *kind;
+
+	initStringInfo(&tag);
+	JsonStringDecode(&info->tag, &tag);
+	kind = tag.data + strlen(DOZOR_MARKER_PREFIX);
+	if (info->payload.kind == JSON_KIND_NONE)
+		data = DirectFunctionCall1(jsonb_in, CStringGetDatum("null"));
+	else
+		data = JsonbDatum(&info->payload);
+
+	accumArrayResult(b->marker_index, Int32GetDatum(index), false, INT4OID, CurrentMemoryContext);
+	accumArrayResult(b->marker_timestamp, Int64GetDatum(info->timestamp), false, INT8OID, CurrentMemoryContext);
+	accumArrayResult(b->marker_kind, CStringGetTextDatum(kind), false, TEXTOID, CurrentMemoryContext);
+	accumArrayResult(b->marker_data, data, false, JSONBOID, CurrentMemoryContext);
+}
+
+/* Validates the events array and builds the stored form. */
+static void
+ReadEvents(const JsonSpan *events, BatchBuild *b)
+{
+	JsonIter	it;
+	JsonSpan	element;
+
+	if (events->kind == JSON_KIND_NONE)
+		FieldError("events", "is missing");
+	if (events->kind != JSON_KIND_ARRAY)
+		FieldError("events", "must be an array");
+
+	b->entries = palloc(sizeof(BatchIndexEntry) * DOZOR_MAX_BATCH_EVENTS);
+	initStringInfo(&b->joined);
+	appendStringInfoChar(&b->joined, '[');
+
+	JsonIterInit(&it, events);
+	while (JsonIterNext(&it, NULL, &element))
+	{
+		EventInfo	info;
+		BatchIndexEntry *entry;
+
+		CHECK_FOR_INTERRUPTS();
+		if (b->count == DOZOR_MAX_BATCH_EVENTS)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("events has more than %d elements", DOZOR_MAX_BATCH_EVENTS)));
+		EventRead(&element, b->count, &info);
+
+		if (b->count > 0)
+			appendStringInfoChar(&b->joined, ',');
+		appendBinaryStringInfo(&b->joined, element.start, element.len);
+
+		entry = &b->entries[b->count];
+		entry->timestamp = info.timestamp;
+		entry->length = (uint32) element.len;
+		entry->cls = (uint8) info.cls;
+
+		if (b->count == 0 || info.timestamp < b->first_timestamp)
+			b->first_timestamp = info.timestamp;
+		if (b->count == 0 || info.timestamp > b->last_timestamp)
+			b->last_timestamp = info.timestamp;
+		if (info.cls == EVENT_CONSOLE)
+			b->console_count++;
+		if (info.is_marker)
+			AddMarker(b, &info, b->count);
+		b->count++;
+	}
+	appendStringInfoChar(&b->joined, ']');
+}
+
+/* A 128-bit digest of the stored events: the key that makes retries idempotent. */
+static bytea *
+ContentHash(const char *data, size_t len)
+{
+	bytea	   *hash = palloc(VARHDRSZ + 16);
+	uint64		h1 = DatumGetUInt64(hash_bytes_extended((const unsigned char *) data, (int) len, 0x646f7a6f72ULL));
+	uint64		h2 = DatumGetUInt64(hash_bytes_extended((const unsigned char *) data, (int) len, 0x9e3779b97f4a7c15ULL ^ len));
+
+	SET_VARSIZE(hash, VARHDRSZ + 16);
+	memcpy(VARDATA(hash), &h1, 8);
+	memcpy(VARDATA(hash) + 8, &h2, 8);
+	return hash;
+}
+
+/* Wraps bytes in a bytea datum. */
+static Datum
+ByteaDatum(const char *data, size_t len)
+{
+	bytea	   *b = palloc(add_size(VARHDRSZ, len));
+
+	SET_VARSIZE(b, VARHDRSZ + len);
+	memcpy(VARDATA(b), data, len);
+	return PointerGetDatum(b);
+}
+
+/* Is the Content-Encoding header value gzip? NULL/""/identity mean plain. */
+static bool
+IsGzipEncoding(text *encoding)
+{
+	char	   *s;
+	char	   *end;
+
+	if (encoding == NULL)
+		return false;
+	s = text_to_cstring(encoding);
+	while (*s == ' ' || *s == '\t')
+		s++;
+	end = s + strlen(s);
+	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
+		*--end = '\0';
+	if (*s == '\0' || pg_strcasecmp(s, "identity") == 0)
+		return false;
+	if (pg_strcasecmp(s, "gzip") == 0 || pg_strcasecmp(s, "x-gzip") == 0)
+		return true;
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unsupported content encoding \"%s\"", s),
+			 errhint("Send the body plain or with Content-Encoding: gzip.")));
+	return false;
+}
+
+/* The request body as JSON text: size-capped, gunzipped, UTF-8 verified. */
+static const char *
+BodyText(bytea *body, text *encoding, size_t *len)
+{
+	const char *data = VARDATA_ANY(body);
+	size_t		size = VARSIZE_ANY_EXHDR(body);
+	int			valid;
+
+	if (size > DOZOR_MAX_BODY_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("body exceeds %zu bytes", DOZOR_MAX_BODY_BYTES)));
+	if (IsGzipEncoding(encoding))
+		data = GzipInflateClient(data, size, DOZOR_MAX_BODY_BYTES, "body", &size);
+
+	valid = pg_encoding_verifymbstr(PG_UTF8, data, (int) size);
+	if (valid != (int) size)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("body is not valid UTF-8 at byte %d", valid)));
+	*len = size;
+	return data;
+}
+
+PG_FUNCTION_INFO_V1(dozor_prepare_batch);
+
+/*
+ * dozor_prepare_batch(body bytea, content_encoding text) -> dozor_prepared_batch
+ */
+Datum
+dozor_prepare_batch(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[PB_NCOLUMNS];
+	bool		nulls[PB_NCOLUMNS];
+	JsonScanner scanner;
+	JsonSpan	root;
+	JsonIter	it;
+	JsonSpan	key;
+	JsonSpan	value;
+	JsonSpan	session_id = {0};
+	JsonSpan	events = {0};
+	JsonSpan	metadata = {0};
+	BatchBuild	build = {0};
+	const char *json;
+	size_t		json_len;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("body must not be null")));
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE ||
+		tupdesc->natts != PB_NCOLUMNS)
+		elog(ERROR, "dozor_prepare_batch must return dozor_prepared_batch");
+
+	json = BodyText(PG_GETARG_BYTEA_PP(0), PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1), &json_len);
+
+	JsonScanInit(&scanner, json, json_len);
+	if (!JsonScanValue(&scanner, &root) || !JsonScanAtEnd(&scanner))
+		ereport(ERROR,
+				(errcode(scanner.too_deep ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("body is not valid JSON: %s at byte %zu", scanner.error, scanner.error_pos)));
+	if (root.kind != JSON_KIND_OBJECT)
+		FieldError("body", "must be a JSON object");
+
+	/* Unknown keys (sliceMarkers, pageViews, ...) are ignored; the last duplicate wins. */
+	JsonIterInit(&it, &root);
+	while (JsonIterNext(&it, &key, &value))
+	{
+		if (JsonStringEquals(&key, "sessionId"))
+			session_id = value;
+		else if (JsonStringEquals(&key, "events"))
+			events = value;
+		else if (JsonStringEquals(&key, "metadata"))
+			metadata = value;
+	}
+
+	memset(nulls, true, sizeof(nulls));
+	values[PB_SESSION_ID] = SessionIdDatum(&session_id);
+	nulls[PB_SESSION_ID] = false;
+	values[PB_HAS_METADATA] = BoolGetDatum(false);
+	nulls[PB_HAS_METADATA] = false;
+	ReadMetadata(&metadata, values, nulls);
+
+	build.marker_index = initArrayResult(INT4OID, CurrentMemoryContext, false);
+	build.marker_timestamp = initArrayResult(INT8OID, CurrentMemoryContext, false);
+	build.marker_kind = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+	build.marker_data = initArrayResult(JSONBOID, CurrentMemoryContext, false);
+	ReadEvents(&events, &build);
+
+	values[PB_EVENT_COUNT] = Int32GetDatum(build.count);
+	nulls[PB_EVENT_COUNT] = false;
+	values[PB_CONSOLE_COUNT] = Int32GetDatum(build.console_count);
+	nulls[PB_CONSOLE_COUNT] = false;
+	values[PB_MARKER_INDEX] = makeArrayResult(build.marker_index, CurrentMemoryContext);
+	values[PB_MARKER_TIMESTAMP] = makeArrayResult(build.marker_timestamp, CurrentMemoryContext);
+	values[PB_MARKER_KIND] = makeArrayResult(build.marker_kind, CurrentMemoryContext);
+	values[PB_MARKER_DATA] = makeArrayResult(build.marker_data, CurrentMemoryContext);
+	for (int c = PB_MARKER_INDEX; c <= PB_MARKER_DATA; c++)
+		nulls[c] = false;
+
+	/* An empty batch only creates or links the session: nothing to store. */
+	if (build.count > 0)
+	{
+		StringInfoData index;
+		size_t		gz_len;
+		char	   *gz;
+
+		gz = GzipDeflate(build.joined.data, build.joined.len, DOZOR_STORAGE_GZIP_LEVEL, &gz_len);
+		initStringInfo(&index);
+		BatchIndexEncode(build.entries, build.count, build.first_timestamp, &index);
+
+		values[PB_FIRST_TIMESTAMP] = Int64GetDatum(build.first_timestamp);
+		values[PB_LAST_TIMESTAMP] = Int64GetDatum(build.last_timestamp);
+		values[PB_DATA] = ByteaDatum(gz, gz_len);
+		values[PB_RAW_BYTES] = Int32GetDatum(build.joined.len);
+		values[PB_TIMELINE] = ByteaDatum(index.data, index.len);
+		values[PB_CONTENT_HASH] = PointerGetDatum(ContentHash(build.joined.data, build.joined.len));
+		for (int c = PB_FIRST_TIMESTAMP; c <= PB_CONTENT_HASH; c++)
+			nulls[c] = false;
+	}
+
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}

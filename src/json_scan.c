@@ -1,0 +1,1180 @@
+/*
+ * json_scan.c — strict JSON validation and a trusted structural walk.
+ *
+ * Design
+ *
+ * JsonScanValue is the only code that looks at untrusted bytes. It is a
+ * goto-driven state machine over one flat loop: opening a container pushes
+ * one bit (object or array) onto a bit stack and bumps a depth counter,
+ * closing pops it. Nothing recurses, so the C stack used is constant
+ * whatever the nesting; the bit stack lives in a small local array and
+ * moves to palloc'd memory only for unusually deep documents. Every read
+ * is guarded by `p < end`: the buffer is not NUL-terminated.
+ *
+ * Strings dominate real rrweb traffic (DOM text, attributes, CSS), so the
+ * validator looks for the three bytes that end a run of plain string
+ * content ('"', '\\' and control characters) 16 bytes at a time with SSE2
+ * where the compiler targets it (always on x86-64), 8 at a time with
+ * portable SWAR arithmetic elsewhere.
+ *
+ * The JsonIter functions and the string helpers trust that their span was
+ * validated, so they skip nested values by counting brackets and jumping
+ * over strings with memchr. "Trusted" only means that malformed input gives
+ * meaningless answers: they still never read outside the span, and every
+ * iteration step consumes at least one byte, so they always terminate.
+ *
+ * Lone surrogate escapes (\ud83d) and \u0000 are valid JSON and browsers do
+ * emit them; PostgreSQL text cannot hold them, so wherever text leaves this
+ * file they become U+FFFD.
+ */
+#include "json_scan.h"			/* pulls in postgres.h or postgres_fe.h */
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#if defined(__SSE2__) && !defined(JSON_SCAN_NO_SIMD)
+#include <emmintrin.h>
+#define JSON_SCAN_SSE2 1
+#endif
+
+/* Nesting levels whose object/array bits fit the on-stack bit stack. */
+#define JSON_INLINE_LEVELS 512
+
+/* Words of the full bit stack, used once nesting passes the inline part. */
+#define JSON_STACK_WORDS ((JSON_MAX_DEPTH + 63) / 64)
+
+#define JSON_REPLACEMENT_CP 0xFFFD
+
+/* Byte classes for the trusted skip: which bytes change bracket depth. */
+#define SKIP_QUOTE	1
+#define SKIP_OPEN	2
+#define SKIP_CLOSE	3
+
+static const uint8 json_skip_class[256] = {
+	['"'] = SKIP_QUOTE,
+	['{'] = SKIP_OPEN,
+	['['] = SKIP_OPEN,
+	['}'] = SKIP_CLOSE,
+	[']'] = SKIP_CLOSE,
+};
+
+/* Is c one of the four whitespace bytes RFC 8259 allows between tokens? */
+static inline bool
+JsonIsSpace(char c)
+{
+	return c == ' ' || c == '\n' || c == '\r' || c == '\t';
+}
+
+/* Returns the first non-whitespace position in [p, end), or end. */
+static inline const char *
+JsonSkipSpace(const char *p, const char *end)
+{
+	while (p < end && JsonIsSpace(*p))
+		p++;
+	return p;
+}
+
+/* Is c an ASCII digit? */
+static inline bool
+JsonIsDigit(char c)
+{
+	return (unsigned char) (c - '0') < 10;
+}
+
+/* Is c an ASCII letter or digit? (isalnum would consult the locale.) */
+static inline bool
+JsonIsAlnum(char c)
+{
+	return JsonIsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+/* Value of one hex digit, or -1. */
+static inline int
+JsonHexDigit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Value of the four hex digits at p (bounded by end), or -1. */
+static inline int32
+JsonHex4(const char *p, const char *end)
+{
+	int32		v = 0;
+	int			i;
+
+	if (end - p < 4)
+		return -1;
+	for (i = 0; i < 4; i++)
+	{
+		int			d = JsonHexDigit(p[i]);
+
+		if (d < 0)
+			return -1;
+		v = (v << 4) | d;
+	}
+	return v;
+}
+
+/* Records a failure; always returns NULL so callers can `return JsonFail(...)`. */
+static const char *
+JsonFail(JsonScanner *s, const char *at, const char *msg)
+{
+	s->error = msg;
+	s->error_pos = at - s->buf;
+	return NULL;
+}
+
+/*
+ * Returns the first position in [q, end) holding '"', '\\' or a byte below
+ * 0x20, or end. Plain string content is skipped a word or a vector at a time.
+ */
+static inline const char *
+JsonFindStringSpecial(const char *q, const char *end)
+{
+#ifdef JSON_SCAN_SSE2
+	const __m128i quote = _mm_set1_epi8('"');
+	const __m128i bslash = _mm_set1_epi8('\\');
+	const __m128i ctl = _mm_set1_epi8(0x1F);
+
+	while (end - q >= 16)
+	{
+		__m128i		v = _mm_loadu_si128((const __m128i *) q);
+
+		/* min(v, 0x1F) == v exactly for the control bytes 0x00..0x1F */
+		__m128i		m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
+												  _mm_cmpeq_epi8(v, bslash)),
+									 _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
+		int			mask = _mm_movemask_epi8(m);
+
+		if (mask != 0)
+			return q + __builtin_ctz((unsigned int) mask);
+		q += 16;
+	}
+#else
+#define JSON_REP8(b) (UINT64CONST(0x0101010101010101) * (uint8) (b))
+	while (end - q >= 8)
+	{
+		uint64		w;
+		uint64		xq;
+		uint64		xb;
+		uint64		hit;
+
+		memcpy(&w, q, 8);
+		xq = w ^ JSON_REP8('"');
+		xb = w ^ JSON_REP8('\\');
+
+		/*
+		 * Classic "has zero byte" / "has byte less than n" tests. They can
+		 * flag extra bytes only above a genuine hit, so a non-zero word
+		 * always holds a real special byte and the byte loop below finds it
+		 * within these 8 bytes.
+		 */
+		hit = ((xq - JSON_REP8(1)) & ~xq) |
+			((xb - JSON_REP8(1)) & ~xb) |
+			((w - JSON_REP8(0x20)) & ~w);
+		if ((hit & JSON_REP8(0x80)) != 0)
+			break;
+		q += 8;
+	}
+#undef JSON_REP8
+#endif
+	while (q < end && *q != '"' && *q != '\\' && (unsigned char) *q >= 0x20)
+		q++;
+	return q;
+}
+
+/*
+ * Validates the string whose opening quote is at p. Returns the position
+ * after the closing quote, or NULL with the error recorded.
+ */
+static const char *
+JsonScanString(JsonScanner *s, const char *p, const char *end,
+			   bool *has_escapes)
+{
+	const char *q = p + 1;
+
+	for (;;)
+	{
+		q = JsonFindStringSpecial(q, end);
+		if (q >= end)
+			return JsonFail(s, p, "unterminated string");
+		if (*q == '"')
+			return q + 1;
+		if (*q != '\\')
+			return JsonFail(s, q, "control character in string");
+
+		*has_escapes = true;
+		if (end - q < 2)
+			return JsonFail(s, p, "unterminated string");
+		switch (q[1])
+		{
+			case '"':
+			case '\\':
+			case '/':
+			case 'b':
+			case 'f':
+			case 'n':
+			case 'r':
+			case 't':
+				q += 2;
+				break;
+			case 'u':
+				if (JsonHex4(q + 2, end) < 0)
+				{
+					const char *h = q + 2;
+
+					/* running out of input is truncation, not a bad escape */
+					while (h < end && h < q + 6 && JsonHexDigit(*h) >= 0)
+						h++;
+					if (h >= end)
+						return JsonFail(s, p, "unterminated string");
+					return JsonFail(s, q, "invalid escape");
+				}
+				/* lone surrogates and \u0000 are valid JSON: no pairing check */
+				q += 6;
+				break;
+			default:
+				return JsonFail(s, q, "invalid escape");
+		}
+	}
+}
+
+/*
+ * Validates the number starting at p (RFC 8259 grammar). Returns the
+ * position after it, or NULL with the error recorded.
+ */
+static const char *
+JsonScanNumber(JsonScanner *s, const char *p, const char *end)
+{
+	if (*p == '-')
+		p++;
+	if (p >= end)
+		return JsonFail(s, p, "unexpected end of input");
+	if (*p == '0')
+	{
+		p++;
+		if (p < end && JsonIsDigit(*p))
+			return JsonFail(s, p, "invalid number");	/* leading zero */
+	}
+	else if (JsonIsDigit(*p))
+	{
+		while (p < end && JsonIsDigit(*p))
+			p++;
+	}
+	else
+		return JsonFail(s, p, "invalid number");
+
+	if (p < end && *p == '.')
+	{
+		p++;
+		if (p >= end)
+			return JsonFail(s, p, "unexpected end of input");
+		if (!JsonIsDigit(*p))
+			return JsonFail(s, p, "invalid number");
+		while (p < end && JsonIsDigit(*p))
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E'))
+	{
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end)
+			return JsonFail(s, p, "unexpected end of input");
+		if (!JsonIsDigit(*p))
+			return JsonFail(s, p, "invalid number");
+		while (p < end && JsonIsDigit(*p))
+			p++;
+	}
+
+	/* "1.2.3", "1x", "0x10", "1-2" are one bad token, not two tokens */
+	if (p < end && (JsonIsAlnum(*p) || *p == '.' ||
+					*p == '+' || *p == '-'))
+		return JsonFail(s, p, "invalid number");
+	return p;
+}
+
+/* Validates the literal `lit` (true, false, null) at p. */
+static const char *
+JsonScanLiteral(JsonScanner *s, const char *p, const char *end,
+				const char *lit, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+	{
+		if (p + i >= end)
+			return JsonFail(s, end, "unexpected end of input");
+		if (p[i] != lit[i])
+			return JsonFail(s, p + i, "invalid literal");
+	}
+	if (p + n < end && JsonIsAlnum(p[n]))
+		return JsonFail(s, p + n, "invalid literal");
+	return p + n;
+}
+
+/* Kind of the value whose first byte is c (validated or about to be). */
+static inline JsonKind
+JsonKindOf(char c)
+{
+	switch (c)
+	{
+		case '{':
+			return JSON_KIND_OBJECT;
+		case '[':
+			return JSON_KIND_ARRAY;
+		case '"':
+			return JSON_KIND_STRING;
+		case 't':
+			return JSON_KIND_TRUE;
+		case 'f':
+			return JSON_KIND_FALSE;
+		case 'n':
+			return JSON_KIND_NULL;
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+			return JSON_KIND_NUMBER;
+		default:
+			return JSON_KIND_NONE;
+	}
+}
+
+/* Prepares a scanner over [buf, buf + len). */
+void
+JsonScanInit(JsonScanner *s, const char *buf, size_t len)
+{
+	s->buf = buf;
+	s->len = len;
+	s->pos = 0;
+	s->error = NULL;
+	s->error_pos = 0;
+	s->too_deep = false;
+}
+
+/*
+ * Validates one complete value at s->pos.
+ *
+ * The labels are the states of the parser: `value` expects any value,
+ * `key` expects an object key, `after` has just finished a value and looks
+ * at the innermost open container to decide what may follow.
+ */
+bool
+JsonScanValue(JsonScanner *s, JsonSpan *out)
+{
+	const char *end = s->buf + s->len;
+	const char *p = s->buf + Min(s->pos, s->len);
+	const char *vstart;
+	uint64		inline_bits[JSON_INLINE_LEVELS / 64];
+	uint64	   *bits = inline_bits;
+	int			depth = 0;
+	bool		has_escapes = false;
+	bool		ok = false;
+
+	s->error = NULL;
+	s->error_pos = 0;
+	s->too_deep = false;
+	out->start = NULL;
+	out->len = 0;
+	out->kind = JSON_KIND_NONE;
+	out->has_escapes = false;
+
+	p = JsonSkipSpace(p, end);
+	vstart = p;
+
+value:
+	if (p >= end)
+	{
+		JsonFail(s, end, "unexpected end of input");
+		goto done;
+	}
+	switch (*p)
+	{
+		case '{':
+		case '[':
+			{
+				bool		is_object = (*p == '{');
+
+				if (depth >= JSON_MAX_DEPTH)
+				{
+					JsonFail(s, p, "nesting too deep");
+					s->too_deep = true;
+					goto done;
+				}
+				if (bits == inline_bits && depth >= JSON_INLINE_LEVELS)
+				{
+					bits = palloc(JSON_STACK_WORDS * sizeof(uint64));
+					memcpy(bits, inline_bits, sizeof(inline_bits));
+				}
+				if (is_object)
+					bits[depth >> 6] |= UINT64CONST(1) << (depth & 63);
+				else
+					bits[depth >> 6] &= ~(UINT64CONST(1) << (depth & 63));
+				depth++;
+
+				p = JsonSkipSpace(p + 1, end);
+				if (p < end && *p == (is_object ? '}' : ']'))
+				{
+					p++;
+					depth--;
+					goto after;
+				}
+				if (is_object)
+					goto key;
+				goto value;
+			}
+		case '"':
+			p = JsonScanString(s, p, end, &has_escapes);
+			break;
+		case '-':
+		case '0':
+		case '1':
+		case '2':
+		case '3':
+		case '4':
+		case '5':
+		case '6':
+		case '7':
+		case '8':
+		case '9':
+			p = JsonScanNumber(s, p, end);
+			break;
+		case 't':
+			p = JsonScanLiteral(s, p, end, "true", 4);
+			break;
+		case 'f':
+			p = JsonScanLiteral(s, p, end, "false", 5);
+			break;
+		case 'n':
+			p = JsonScanLiteral(s, p, end, "null", 4);
+			break;
+		default:
+			JsonFail(s, p, "unexpected character");
+			goto done;
+	}
+	if (p == NULL)
+		goto done;
+	goto after;
+
+key:
+	if (p >= end)
+	{
+		JsonFail(s, end, "unexpected end of input");
+		goto done;
+	}
+	if (*p != '"')
+	{
+		JsonFail(s, p, "object key must be a string");
+		goto done;
+	}
+	p = JsonScanString(s, p, end, &has_escapes);
+	if (p == NULL)
+		goto done;
+	p = JsonSkipSpace(p, end);
+	if (p >= end)
+	{
+		JsonFail(s, end, "unexpected end of input");
+		goto done;
+	}
+	if (*p != ':')
+	{
+		JsonFail(s, p, "expected ':' after object key");
+		goto done;
+	}
+	p = JsonSkipSpace(p + 1, end);
+	goto value;
+
+after:
+	if (depth == 0)
+	{
+		ok = true;
+		goto done;
+	}
+	p = JsonSkipSpace(p, end);
+	if (p >= end)
+	{
+		JsonFail(s, end, "unexpected end of input");
+		goto done;
+	}
+	{
+		bool		in_object = (bits[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1;
+
+		if (*p == ',')
+		{
+			p = JsonSkipSpace(p + 1, end);
+			if (in_object)
+				goto key;
+			goto value;
+		}
+		if (*p == (in_object ? '}' : ']'))
+		{
+			p++;
+			depth--;
+			goto after;
+		}
+		JsonFail(s, p, in_object ? "expected ',' or '}'" : "expected ',' or ']'");
+		goto done;
+	}
+
+done:
+	if (bits != inline_bits)
+		pfree(bits);
+	if (!ok)
+		return false;
+
+	out->start = vstart;
+	out->len = p - vstart;
+	out->kind = JsonKindOf(*vstart);
+	/* only a top-level string's own escapes were the last ones scanned */
+	out->has_escapes = (out->kind == JSON_KIND_STRING) && has_escapes;
+	s->pos = p - s->buf;
+	return true;
+}
+
+/* True when only whitespace remains after s->pos; otherwise records an error. */
+bool
+JsonScanAtEnd(JsonScanner *s)
+{
+	const char *end = s->buf + s->len;
+	const char *p = JsonSkipSpace(s->buf + Min(s->pos, s->len), end);
+
+	s->pos = p - s->buf;
+	if (p < end)
+	{
+		JsonFail(s, p, "trailing characters after the value");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Trusted skip over the string whose opening quote is at p, bounded by end.
+ * Returns the position after the closing quote (end if there is none) and
+ * tells whether the string holds a backslash. It shares the validator's
+ * vector search; a backslash always escapes the next byte, so the closing
+ * quote is the first quote not consumed by an escape.
+ */
+static const char *
+JsonSkipString(const char *p, const char *end, bool *has_escapes)
+{
+	const char *q = p + 1;
+	bool		escaped = false;
+
+	for (;;)
+	{
+		q = JsonFindStringSpecial(q, end);
+		if (q >= end)
+			break;
+		if (*q == '"')
+		{
+			*has_escapes = escaped;
+			return q + 1;
+		}
+		if (*q == '\\')
+		{
+			escaped = true;
+			if (end - q <= 2)
+				break;
+			q += 2;
+		}
+		else
+			q++;				/* a control byte: validated input has none */
+	}
+	*has_escapes = true;		/* malformed; the safe answer */
+	return end;
+}
+
+#ifdef JSON_SCAN_SSE2
+/* Bits set in a 16-bit mask; portable SWAR, as the popcnt instruction is not baseline x86-64. */
+static inline int
+JsonPopcount16(uint32 x)
+{
+	x = x - ((x >> 1) & 0x5555);
+	x = (x & 0x3333) + ((x >> 2) & 0x3333);
+	x = (x + (x >> 4)) & 0x0F0F;
+	return (x + (x >> 8)) & 0x1F;
+}
+#endif
+
+/*
+ * Trusted skip over the container whose opening bracket is at p. Returns
+ * the position after its closing bracket, or end.
+ *
+ * Only quotes and brackets matter. With SSE2, a 16-byte block without a
+ * backslash is handled whole: a prefix XOR of its quote bits marks the
+ * bytes inside strings, the brackets outside them are counted, and the
+ * bits are walked one by one only when the block may close the container.
+ * A block holding a backslash goes through the byte loop, which knows that
+ * a backslash in a string escapes the next byte.
+ */
+static const char *
+JsonSkipContainer(const char *p, const char *end)
+{
+	size_t		depth = 0;
+	bool		in_string = false;
+
+	while (p < end)
+	{
+		const char *stop = end;
+
+#ifdef JSON_SCAN_SSE2
+		if (end - p >= 16)
+		{
+			__m128i		v = _mm_loadu_si128((const __m128i *) p);
+
+			if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))) == 0)
+			{
+				/* setting bit 0x20 folds '[' onto '{' and ']' onto '}' */
+				__m128i		f = _mm_or_si128(v, _mm_set1_epi8(0x20));
+				uint32		quotes = _mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')));
+				uint32		opens = _mm_movemask_epi8(_mm_cmpeq_epi8(f, _mm_set1_epi8('{')));
+				uint32		closes = _mm_movemask_epi8(_mm_cmpeq_epi8(f, _mm_set1_epi8('}')));
+				uint32		inside = quotes;
+
+				/* bit i of inside: odd number of quotes at or before byte i */
+				inside ^= inside << 1;
+				inside ^= inside << 2;
+				inside ^= inside << 4;
+				inside ^= inside << 8;
+				if (in_string)
+					inside = ~inside;
+				opens &= ~inside;
+				closes &= ~inside;
+				/* the last byte's bit tells whether the block ends inside a string */
+				in_string = (inside >> 15) & 1;
+
+				if ((size_t) JsonPopcount16(closes) < depth)
+					depth = depth + JsonPopcount16(opens) - JsonPopcount16(closes);
+				else
+				{
+					uint32		bits = opens | closes;
+
+					while (bits != 0)
+					{
+						int			i = __builtin_ctz(bits);
+
+						if ((opens >> i) & 1)
+							depth++;
+						else if (--depth == 0)
+							return p + i + 1;
+						bits &= bits - 1;
+					}
+				}
+				p += 16;
+				continue;
+			}
+			stop = p + 16;
+		}
+#endif
+		while (p < stop)
+		{
+			uint8		cls;
+
+			if (in_string)
+			{
+				if (*p == '\\')
+					p += Min(2, end - p);	/* may step past stop: fine */
+				else
+				{
+					in_string = (*p != '"');
+					p++;
+				}
+				continue;
+			}
+			cls = json_skip_class[(uint8) *p];
+			p++;
+			if (cls == SKIP_QUOTE)
+				in_string = true;
+			else if (cls == SKIP_OPEN)
+				depth++;
+			else if (cls == SKIP_CLOSE && --depth == 0)
+				return p;
+		}
+	}
+	return end;
+}
+
+/*
+ * Trusted skip over the value starting at p, filling *out. The span is empty
+ * (kind NONE) when p holds no value at all, which validated input never does.
+ */
+static const char *
+JsonSkipValue(const char *p, const char *end, JsonSpan *out)
+{
+	const char *start = p;
+	bool		has_escapes = false;
+
+	out->kind = JsonKindOf(*p);
+	switch (out->kind)
+	{
+		case JSON_KIND_OBJECT:
+		case JSON_KIND_ARRAY:
+			p = JsonSkipContainer(p, end);
+			break;
+		case JSON_KIND_STRING:
+			p = JsonSkipString(p, end, &has_escapes);
+			break;
+		case JSON_KIND_NUMBER:
+			p++;
+			while (p < end && (JsonIsDigit(*p) || *p == '.' || *p == 'e' ||
+							   *p == 'E' || *p == '+' || *p == '-'))
+				p++;
+			break;
+		case JSON_KIND_TRUE:
+		case JSON_KIND_NULL:
+			p += Min(4, end - p);
+			break;
+		case JSON_KIND_FALSE:
+			p += Min(5, end - p);
+			break;
+		case JSON_KIND_NONE:
+			break;
+	}
+	out->start = start;
+	out->len = p - start;
+	out->has_escapes = has_escapes;
+	return p;
+}
+
+/* Starts walking the members or elements of a validated container span. */
+void
+JsonIterInit(JsonIter *it, const JsonSpan *container)
+{
+	bool		usable = container != NULL && container->start != NULL &&
+		container->len >= 2 &&
+		(container->kind == JSON_KIND_OBJECT ||
+		 container->kind == JSON_KIND_ARRAY);
+
+	it->is_object = usable && container->kind == JSON_KIND_OBJECT;
+	it->done = !usable;
+	it->pos = usable ? container->start + 1 : NULL;
+	it->end = usable ? container->start + container->len : NULL;
+}
+
+/* Produces the next member or element; false once the container is exhausted. */
+bool
+JsonIterNext(JsonIter *it, JsonSpan *key, JsonSpan *value)
+{
+	const char *lim;
+	const char *p;
+	JsonSpan	k = {NULL, 0, JSON_KIND_NONE, false};
+	JsonSpan	v;
+
+	if (it->done)
+		return false;
+
+	/* everything before the closing bracket belongs to the members */
+	lim = it->end - 1;
+	p = JsonSkipSpace(it->pos, lim);
+	if (p < lim && *p == ',')
+		p = JsonSkipSpace(p + 1, lim);
+	if (p >= lim)
+		goto finished;
+
+	if (it->is_object)
+	{
+		if (*p != '"')
+			goto finished;
+		p = JsonSkipValue(p, lim, &k);
+		p = JsonSkipSpace(p, lim);
+		if (p < lim && *p == ':')
+			p++;
+		p = JsonSkipSpace(p, lim);
+		if (p >= lim)
+			goto finished;
+	}
+
+	p = JsonSkipValue(p, lim, &v);
+	if (v.len == 0)
+		goto finished;			/* no progress possible: stop, never spin */
+
+	it->pos = p;
+	if (key != NULL)
+		*key = k;
+	if (value != NULL)
+		*value = v;
+	return true;
+
+finished:
+	it->done = true;
+	it->pos = lim;
+	return false;
+}
+
+/*
+ * Decodes the escape sequence at p (p[0] is the backslash, p < end) into a
+ * code point. Returns the number of bytes consumed, always at least 1.
+ * A high surrogate escape directly followed by a low surrogate escape is one
+ * code point; \u0000 and unpaired surrogates become U+FFFD.
+ */
+static size_t
+JsonDecodeEscape(const char *p, const char *end, uint32 *cp)
+{
+	int32		u;
+	int32		lo;
+
+	*cp = JSON_REPLACEMENT_CP;
+	if (end - p < 2)
+		return end - p;
+	switch (p[1])
+	{
+		case '"':
+			*cp = '"';
+			return 2;
+		case '\\':
+			*cp = '\\';
+			return 2;
+		case '/':
+			*cp = '/';
+			return 2;
+		case 'b':
+			*cp = '\b';
+			return 2;
+		case 'f':
+			*cp = '\f';
+			return 2;
+		case 'n':
+			*cp = '\n';
+			return 2;
+		case 'r':
+			*cp = '\r';
+			return 2;
+		case 't':
+			*cp = '\t';
+			return 2;
+		case 'u':
+			break;
+		default:
+			return 2;			/* invalid; validated input has none */
+	}
+
+	u = JsonHex4(p + 2, end);
+	if (u < 0)
+		return 2;
+	if (u >= 0xD800 && u <= 0xDBFF)
+	{
+		if (end - p >= 12 && p[6] == '\\' && p[7] == 'u' &&
+			(lo = JsonHex4(p + 8, end)) >= 0xDC00 && lo <= 0xDFFF)
+		{
+			*cp = 0x10000 + (((uint32) u - 0xD800) << 10) + ((uint32) lo - 0xDC00);
+			return 12;
+		}
+		return 6;				/* unpaired high surrogate: U+FFFD */
+	}
+	if (u == 0 || (u >= 0xDC00 && u <= 0xDFFF))
+		return 6;				/* \u0000 or a low surrogate with no high one */
+	*cp = (uint32) u;
+	return 6;
+}
+
+/* Encodes a code point (never a surrogate) as UTF-8 into buf; returns its length. */
+static int
+JsonEncodeUtf8(uint32 cp, char *buf)
+{
+	if (cp < 0x80)
+	{
+		buf[0] = (char) cp;
+		return 1;
+	}
+	if (cp < 0x800)
+	{
+		buf[0] = (char) (0xC0 | (cp >> 6));
+		buf[1] = (char) (0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000)
+	{
+		buf[0] = (char) (0xE0 | (cp >> 12));
+		buf[1] = (char) (0x80 | ((cp >> 6) & 0x3F));
+		buf[2] = (char) (0x80 | (cp & 0x3F));
+		return 3;
+	}
+	buf[0] = (char) (0xF0 | (cp >> 18));
+	buf[1] = (char) (0x80 | ((cp >> 12) & 0x3F));
+	buf[2] = (char) (0x80 | ((cp >> 6) & 0x3F));
+	buf[3] = (char) (0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/* Sets [*body, *body_end) to the string's contents; false for non-strings. */
+static inline bool
+JsonStringBody(const JsonSpan *str, const char **body, const char **body_end)
+{
+	if (str == NULL || str->kind != JSON_KIND_STRING || str->start == NULL ||
+		str->len < 2)
+		return false;
+	*body = str->start + 1;
+	*body_end = str->start + str->len - 1;
+	return true;
+}
+
+/*
+ * Compares the decoded string with lit byte by byte: whole-string equality,
+ * or (prefix_only) whether lit is a prefix of it. Decoding follows
+ * JsonStringDecode, so this agrees with comparing its output.
+ */
+static bool
+JsonStringMatch(const JsonSpan *str, const char *lit, size_t litlen,
+				bool prefix_only)
+{
+	const char *p;
+	const char *end;
+	const char *l = lit;
+	const char *lend = lit + litlen;
+
+	if (!JsonStringBody(str, &p, &end))
+		return false;
+	if (!str->has_escapes)
+	{
+		size_t		n = end - p;
+
+		if (prefix_only ? n < litlen : n != litlen)
+			return false;
+		return memcmp(p, lit, litlen) == 0;
+	}
+
+	while (p < end)
+	{
+		if (l == lend)
+			return prefix_only;
+		if (*p != '\\')
+		{
+			if (*p != *l)
+				return false;
+			p++;
+			l++;
+		}
+		else
+		{
+			uint32		cp;
+			char		enc[4];
+			int			n;
+			int			i;
+
+			p += JsonDecodeEscape(p, end, &cp);
+			n = JsonEncodeUtf8(cp, enc);
+			for (i = 0; i < n; i++)
+			{
+				if (l == lend)
+					return prefix_only;
+				if (enc[i] != *l)
+					return false;
+				l++;
+			}
+		}
+	}
+	return l == lend;
+}
+
+/* Does the string span decode to exactly `lit`? */
+bool
+JsonStringEquals(const JsonSpan *str, const char *lit)
+{
+	return JsonStringMatch(str, lit, strlen(lit), false);
+}
+
+/* Does the string span's decoded text start with `prefix`? */
+bool
+JsonStringHasPrefix(const JsonSpan *str, const char *prefix)
+{
+	return JsonStringMatch(str, prefix, strlen(prefix), true);
+}
+
+/* Finds the last member named `name` of a validated object. */
+bool
+JsonObjectGet(const JsonSpan *object, const char *name, JsonSpan *value)
+{
+	JsonIter	it;
+	JsonSpan	k;
+	JsonSpan	v;
+	size_t		namelen = strlen(name);
+	bool		found = false;
+
+	if (object == NULL || object->kind != JSON_KIND_OBJECT)
+		return false;
+	JsonIterInit(&it, object);
+	while (JsonIterNext(&it, &k, &v))
+	{
+		/* keep going after a match: JSON.parse lets the last duplicate win */
+		if (JsonStringMatch(&k, name, namelen, false))
+		{
+			*value = v;
+			found = true;
+		}
+	}
+	return found;
+}
+
+/* Appends the decoded string as UTF-8; \u0000 and lone surrogates become U+FFFD. */
+void
+JsonStringDecode(const JsonSpan *str, StringInfo out)
+{
+	const char *p;
+	const char *end;
+
+	if (!JsonStringBody(str, &p, &end))
+		return;
+	while (p < end)
+	{
+		const char *bs = memchr(p, '\\', end - p);
+		uint32		cp;
+		char		enc[4];
+
+		if (bs == NULL)
+		{
+			appendBinaryStringInfo(out, p, end - p);
+			return;
+		}
+		if (bs > p)
+			appendBinaryStringInfo(out, p, bs - p);
+		p = bs + JsonDecodeEscape(bs, end, &cp);
+		appendBinaryStringInfo(out, enc, JsonEncodeUtf8(cp, enc));
+	}
+}
+
+/* Code points in [p, end) of raw UTF-8: every byte but continuation bytes. */
+static inline size_t
+JsonCountUtf8(const char *p, const char *end)
+{
+	size_t		n = 0;
+
+	for (; p < end; p++)
+		n += ((uint8) *p & 0xC0) != 0x80;
+	return n;
+}
+
+/* Number of code points of the decoded string. */
+size_t
+JsonStringCharCount(const JsonSpan *str)
+{
+	const char *p;
+	const char *end;
+	size_t		count = 0;
+
+	if (!JsonStringBody(str, &p, &end))
+		return 0;
+	while (p < end)
+	{
+		const char *bs = memchr(p, '\\', end - p);
+		uint32		cp;
+
+		if (bs == NULL)
+			return count + JsonCountUtf8(p, end);
+		count += JsonCountUtf8(p, bs);
+		/* every escape (a surrogate pair too) is one code point */
+		p = bs + JsonDecodeEscape(bs, end, &cp);
+		count++;
+	}
+	return count;
+}
+
+/*
+ * The number span as a double; NaN for a span that is not a number, so a
+ * mistaken call cannot pass for a real 0.
+ */
+double
+JsonNumberValue(const JsonSpan *num)
+{
+	char		stackbuf[64];
+	char	   *tmp = stackbuf;
+	double		v;
+
+	if (num == NULL || num->kind != JSON_KIND_NUMBER || num->start == NULL ||
+		num->len == 0)
+		return NAN;
+	/* strtod needs a terminator, and the span is not followed by one */
+	if (num->len >= sizeof(stackbuf))
+		tmp = palloc(num->len + 1);
+	memcpy(tmp, num->start, num->len);
+	tmp[num->len] = '\0';
+	/* LC_NUMERIC is always "C" in the backend, so '.' is the decimal point */
+	v = strtod(tmp, NULL);
+	if (tmp != stackbuf)
+		pfree(tmp);
+	return v;
+}
+
+/* JavaScript truthiness: false for null, false, 0, -0 and "". */
+bool
+JsonIsTruthy(const JsonSpan *value)
+{
+	if (value == NULL || value->start == NULL)
+		return false;
+	switch (value->kind)
+	{
+		case JSON_KIND_OBJECT:
+		case JSON_KIND_ARRAY:
+		case JSON_KIND_TRUE:
+			return true;
+		case JSON_KIND_STRING:
+			return value->len > 2;	/* "" is the only falsy string */
+		case JSON_KIND_NUMBER:
+			return JsonNumberValue(value) != 0.0;	/* 1e-400 is 0 in JS too */
+		case JSON_KIND_FALSE:
+		case JSON_KIND_NULL:
+		case JSON_KIND_NONE:
+			break;
+	}
+	return false;
+}
+
+/*
+ * A palloc'd, NUL-terminated copy of the value's text with \u0000 and lone
+ * surrogate escapes rewritten to \ufffd. Both are six bytes, so the copy is
+ * patched in place and everything else stays byte-identical.
+ */
+char *
+JsonTextForPostgres(const JsonSpan *value)
+{
+	size_t		len = (value != NULL && value->start != NULL) ? value->len : 0;
+	char	   *res = palloc(len + 1);
+	char	   *p = res;
+	char	   *end = res + len;
+
+	if (len > 0)
+		memcpy(res, value->start, len);
+	res[len] = '\0';
+
+	/* validated JSON has backslashes only inside strings, each starting an escape */
+	while (p < end)
+	{
+		char	   *bs = memchr(p, '\\', end - p);
+		int32		u;
+		int32		lo;
+
+		if (bs == NULL)
+			break;
+		if (end - bs < 6 || bs[1] != 'u' || (u = JsonHex4(bs + 2, end)) < 0)
+		{
+			/* a two-byte escape such as \\ : skipping it keeps \\u0000 intact */
+			p = bs + Min(2, end - bs);
+			continue;
+		}
+		if (u >= 0xD800 && u <= 0xDBFF &&
+			end - bs >= 12 && bs[6] == '\\' && bs[7] == 'u' &&
+			(lo = JsonHex4(bs + 8, end)) >= 0xDC00 && lo <= 0xDFFF)
+		{
+			p = bs + 12;		/* a proper pair stays as it is */
+			continue;
+		}
+		if (u == 0 || (u >= 0xD800 && u <= 0xDFFF))
+			memcpy(bs, "\\ufffd", 6);
+		p = bs + 6;
+	}
+	return res;
+}

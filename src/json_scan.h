@@ -1,0 +1,128 @@
+/*
+ * json_scan.h — the one JSON scanner of dozor.
+ *
+ * It validates JSON text (RFC 8259) in place and walks objects and arrays
+ * without building a tree: callers get spans (pointer + length) into the
+ * original bytes. That is what lets ingest store every event's text exactly
+ * as the client sent it, and lets the read side look at a few keys of an
+ * event without parsing its 400 KB of DOM.
+ *
+ * Two speeds:
+ *   JsonScanValue   validates one value completely (syntax, escapes, numbers,
+ *                   nesting depth). Use it once on untrusted input.
+ *   JsonIter*       walks the members/elements of a container that has
+ *                   already been validated, skipping nested values with a
+ *                   fast structural skip. Never call it on unvalidated bytes.
+ *
+ * The scanner never reads outside [buf, buf + len) and never recurses, so a
+ * 100 000-level nest costs no stack; depth is limited by JSON_MAX_DEPTH.
+ * It does not check UTF-8: callers verify encoding first (pg_verifymbstr).
+ * It never ereports: errors come back as a message and a byte offset so the
+ * caller can say where (and choose the SQLSTATE).
+ */
+#ifndef DOZOR_JSON_SCAN_H
+#define DOZOR_JSON_SCAN_H
+
+/* Frontend-buildable too: unit tests and fuzz targets link it standalone. */
+#ifdef FRONTEND
+#include "postgres_fe.h"
+#else
+#include "postgres.h"
+#endif
+#include "lib/stringinfo.h"
+
+/* Deepest nesting accepted; rrweb's recursive serializer dies far earlier. */
+#define JSON_MAX_DEPTH 10000
+
+typedef enum JsonKind
+{
+	JSON_KIND_NONE = 0,
+	JSON_KIND_OBJECT,
+	JSON_KIND_ARRAY,
+	JSON_KIND_STRING,
+	JSON_KIND_NUMBER,
+	JSON_KIND_TRUE,
+	JSON_KIND_FALSE,
+	JSON_KIND_NULL
+} JsonKind;
+
+/* A value inside the scanned text. For strings, start points at the quote. */
+typedef struct JsonSpan
+{
+	const char *start;
+	size_t		len;
+	JsonKind	kind;
+	bool		has_escapes;	/* strings only: contains a backslash */
+} JsonSpan;
+
+typedef struct JsonScanner
+{
+	const char *buf;
+	size_t		len;
+	size_t		pos;
+	const char *error;			/* static text, set when a call fails */
+	size_t		error_pos;		/* byte offset of the problem in buf */
+	bool		too_deep;		/* the failure was JSON_MAX_DEPTH */
+} JsonScanner;
+
+/* Iterator over the members of a validated object or elements of an array. */
+typedef struct JsonIter
+{
+	const char *pos;
+	const char *end;			/* one past the closing bracket */
+	bool		is_object;
+	bool		done;
+} JsonIter;
+
+extern void JsonScanInit(JsonScanner *s, const char *buf, size_t len);
+
+/*
+ * Validates the value starting at s->pos (after optional whitespace) and
+ * fills *out. Leaves s->pos just after it. Returns false with s->error set.
+ */
+extern bool JsonScanValue(JsonScanner *s, JsonSpan *out);
+
+/* True when only whitespace is left after s->pos; else sets s->error. */
+extern bool JsonScanAtEnd(JsonScanner *s);
+
+/* Starts walking a validated object or array span. */
+extern void JsonIterInit(JsonIter *it, const JsonSpan *container);
+
+/*
+ * Next member (objects: key and value) or element (arrays: value only; key
+ * may be NULL). Returns false at the end.
+ */
+extern bool JsonIterNext(JsonIter *it, JsonSpan *key, JsonSpan *value);
+
+/* Finds the last member named `name` of a validated object (JSON.parse keeps the last). */
+extern bool JsonObjectGet(const JsonSpan *object, const char *name, JsonSpan *value);
+
+/* Does the string span decode to exactly `lit` (escapes honoured)? */
+extern bool JsonStringEquals(const JsonSpan *str, const char *lit);
+
+/* Does the string span's decoded text start with `prefix`? */
+extern bool JsonStringHasPrefix(const JsonSpan *str, const char *prefix);
+
+/*
+ * Appends the decoded string (without quotes) as UTF-8 to out. \u0000 and
+ * lone surrogate escapes become U+FFFD, as PostgreSQL text cannot hold them.
+ */
+extern void JsonStringDecode(const JsonSpan *str, StringInfo out);
+
+/* Number of characters (code points) of the decoded string. */
+extern size_t JsonStringCharCount(const JsonSpan *str);
+
+/* The number span as a double (may be +-Inf for 1e400). */
+extern double JsonNumberValue(const JsonSpan *num);
+
+/* JavaScript truthiness of a value: false for null, false, 0, -0 and "". */
+extern bool JsonIsTruthy(const JsonSpan *value);
+
+/*
+ * A NUL-terminated copy of a validated value's JSON text in which every
+ * \u0000 and lone-surrogate escape is replaced by \ufffd, so that
+ * PostgreSQL's json/jsonb input accepts it. Returns a palloc'd string.
+ */
+extern char *JsonTextForPostgres(const JsonSpan *value);
+
+#endif							/* DOZOR_JSON_SCAN_H */

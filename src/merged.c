@@ -1,0 +1,149 @@
+/*
+ * merged.c — the whole session stream as one JSON array (SPEC §5.1), each
+ * event's text as stored, optionally on the idle-compressed timeline.
+ *
+ * The result is written straight into the returned varlena (a header
+ * reserved at the front of the buffer), so 50 MB of events are copied once.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+
+#include "json_scan.h"
+#include "session.h"
+#include "stream.h"
+#include "timeline.h"
+
+/* Appends the event with its top-level timestamp moved back by shift. */
+static void
+AppendShifted(StringInfo out, const char *text, size_t len, int64 shift)
+{
+	JsonScanner scanner;
+	JsonSpan	event;
+	JsonSpan	ts;
+	double		value;
+	size_t		before;
+
+	JsonScanInit(&scanner, text, len);
+	if (shift == 0 || !JsonScanValue(&scanner, &event) || event.kind != JSON_KIND_OBJECT ||
+		!JsonObjectGet(&event, "timestamp", &ts) || ts.kind != JSON_KIND_NUMBER)
+	{
+		/* Nothing to move (or a corrupt event, which ingest never stores). */
+		appendBinaryStringInfo(out, text, len);
+		return;
+	}
+	before = ts.start - text;
+	appendBinaryStringInfo(out, text, before);
+	value = JsonNumberValue(&ts);
+	if (value == floor(value))
+		appendStringInfo(out, INT64_FORMAT, (int64) value - shift);
+	else
+		appendStringInfoString(out, float8out_internal(value - (double) shift));
+	appendBinaryStringInfo(out, ts.start + ts.len, len - before - ts.len);
+}
+
+/* Writes the stream as a json datum. */
+static Datum
+MergeStream(SessionStream *stream, bool compress, int64 gap_ms, int64 cap_ms,
+			StringInfo out)
+{
+	IdleTimeline timeline;
+	StreamEvent ev;
+	bool		first = true;
+	text	   *result;
+
+	TimelineInit(&timeline, gap_ms, cap_ms);
+	appendStringInfoChar(out, '[');
+	while (StreamNext(stream, &ev))
+	{
+		size_t		len;
+		const char *text = StreamEventText(stream, &ev, &len);
+
+		if (!first)
+			appendStringInfoChar(out, ',');
+		first = false;
+		if (compress)
+			AppendShifted(out, text, len,
+						  ev.timestamp - TimelineAdd(&timeline, ev.timestamp));
+		else
+			appendBinaryStringInfo(out, text, len);
+	}
+	appendStringInfoChar(out, ']');
+
+	result = (text *) out->data;
+	SET_VARSIZE(result, out->len);
+	return PointerGetDatum(result);
+}
+
+/* A buffer whose first VARHDRSZ bytes will become the result's header. */
+static void
+InitResultBuffer(StringInfo out)
+{
+	initStringInfo(out);
+	appendStringInfoSpaces(out, VARHDRSZ);
+}
+
+PG_FUNCTION_INFO_V1(dozor_events);
+
+/*
+ * dozor_events(session_id bigint, compress_idle boolean, gap_ms integer,
+ *              cap_ms integer) -> json; NULL when the session does not exist
+ */
+Datum
+dozor_events(PG_FUNCTION_ARGS)
+{
+	int64		gap_ms = SessionIntegerArg(fcinfo, 2, "gap_ms");
+	int64		cap_ms = SessionIntegerArg(fcinfo, 3, "cap_ms");
+	bool		compress = !PG_ARGISNULL(1) && PG_GETARG_BOOL(1);
+	StringInfoData out;
+	SessionInfo session;
+	SessionStream *stream;
+	Datum		result;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	InitResultBuffer(&out);		/* in the caller's context: outlives SPI */
+	SPI_connect();
+	SessionLookup(PG_GETARG_INT64(0), &session);
+	if (!session.found)
+	{
+		SPI_finish();
+		PG_RETURN_NULL();
+	}
+	stream = StreamOpenSession(PG_GETARG_INT64(0));
+	result = MergeStream(stream, compress, gap_ms, cap_ms, &out);
+	StreamClose(stream);
+	SPI_finish();
+	PG_RETURN_DATUM(result);
+}
+
+PG_FUNCTION_INFO_V1(dozor_compress_events);
+
+/*
+ * dozor_compress_events(events json, gap_ms integer, cap_ms integer) -> json:
+ * the array as a session stream on the idle-compressed timeline.
+ */
+Datum
+dozor_compress_events(PG_FUNCTION_ARGS)
+{
+	int64		gap_ms = SessionIntegerArg(fcinfo, 1, "gap_ms");
+	int64		cap_ms = SessionIntegerArg(fcinfo, 2, "cap_ms");
+	text	   *events;
+	StringInfoData out;
+	SessionStream *stream;
+	Datum		result;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	events = PG_GETARG_TEXT_PP(0);
+	InitResultBuffer(&out);
+	stream = StreamOpenArray(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
+	result = MergeStream(stream, true, gap_ms, cap_ms, &out);
+	StreamClose(stream);
+	PG_RETURN_DATUM(result);
+}

@@ -1,0 +1,467 @@
+/*
+ * stream.c — the merged, stably sorted session stream (see stream.h).
+ *
+ * Stored sessions: a k-way merge over the batches' indexes. Each batch is
+ * stably sorted on its own (usually it already is), then batches compete
+ * in a small binary heap keyed by (next timestamp, batch ordinal, position),
+ * which is exactly the stable order of SPEC §5.1. A batch is admitted only
+ * once the merge reaches its first_timestamp, and freed when drained.
+ *
+ * Arrays (pure functions): one in-memory "batch" holding the whole array.
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/datum.h"
+#include "utils/memutils.h"
+
+#include "batch_index.h"
+#include "event.h"
+#include "gzip.h"
+#include "json_scan.h"
+#include "stream.h"
+
+/* Batch rows fetched from the cursor at a time. */
+#define STREAM_FETCH_ROWS 64
+
+struct StreamBatch
+{
+	MemoryContext cxt;			/* everything of this batch; deleted when drained */
+	BatchRow	row;
+	int			ordinal;		/* position in (first_timestamp, id) order */
+	BatchIndex	index;
+	int32	   *order;			/* stable sort of the batch by timestamp */
+	int			next;			/* next position in order */
+	Datum		data;			/* stored gzip (maybe a TOAST pointer), or 0 */
+	const char *text;			/* inflated array, once needed */
+	const char *array_json;		/* arrays only: the caller's JSON text */
+};
+
+struct SessionStream
+{
+	MemoryContext cxt;
+	/* stored sessions */
+	Portal		portal;
+	SPITupleTable *rows;		/* current fetch from the portal */
+	uint64		row_next;
+	bool		rows_done;
+	int			ordinal;
+	StreamBatch *pending;		/* fetched, not yet admitted to the merge */
+	SPIPlanPtr	marker_plan;
+	/* the merge: a binary min-heap of batches */
+	StreamBatch **heap;
+	int			heap_size;
+	int			heap_capacity;
+	StreamBatch *retired;		/* drained by the last StreamNext */
+	/* arrays */
+	StreamBatch *array;
+};
+
+/* Does batch a's next event come before batch b's? */
+static bool
+BatchBefore(const StreamBatch *a, const StreamBatch *b)
+{
+	int64		ta = a->index.timestamp[a->order[a->next]];
+	int64		tb = b->index.timestamp[b->order[b->next]];
+
+	if (ta != tb)
+		return ta < tb;
+	return a->ordinal < b->ordinal;
+}
+
+static void
+HeapSiftDown(SessionStream *s, int i)
+{
+	for (;;)
+	{
+		int			l = 2 * i + 1;
+		int			smallest = i;
+		StreamBatch *tmp;
+
+		if (l < s->heap_size && BatchBefore(s->heap[l], s->heap[smallest]))
+			smallest = l;
+		if (l + 1 < s->heap_size && BatchBefore(s->heap[l + 1], s->heap[smallest]))
+			smallest = l + 1;
+		if (smallest == i)
+			return;
+		tmp = s->heap[i];
+		s->heap[i] = s->heap[smallest];
+		s->heap[smallest] = tmp;
+		i = smallest;
+	}
+}
+
+static void
+HeapPush(SessionStream *s, StreamBatch *b)
+{
+	int			i;
+
+	if (s->heap_size == s->heap_capacity)
+	{
+		s->heap_capacity *= 2;
+		s->heap = repalloc(s->heap, mul_size(s->heap_capacity, sizeof(StreamBatch *)));
+	}
+	i = s->heap_size++;
+	s->heap[i] = b;
+	while (i > 0)
+	{
+		int			parent = (i - 1) / 2;
+		StreamBatch *tmp;
+
+		if (!BatchBefore(s->heap[i], s->heap[parent]))
+			break;
+		tmp = s->heap[i];
+		s->heap[i] = s->heap[parent];
+		s->heap[parent] = tmp;
+		i = parent;
+	}
+}
+
+/* Stable order of the batch's events by timestamp (identity when sorted). */
+static void
+SortBatch(StreamBatch *b)
+{
+	int			n = b->index.count;
+	const int64 *ts = b->index.timestamp;
+	bool		sorted = true;
+
+	b->order = palloc(mul_size(n, sizeof(int32)));
+	for (int i = 0; i < n; i++)
+	{
+		b->order[i] = i;
+		if (i > 0 && ts[i] < ts[i - 1])
+			sorted = false;
+	}
+	if (sorted)
+		return;
+
+	/* Insertion sort: out-of-order events are few and near their place. */
+	for (int i = 1; i < n; i++)
+	{
+		int32		cur = b->order[i];
+		int			j = i - 1;
+
+		while (j >= 0 && ts[b->order[j]] > ts[cur])
+		{
+			b->order[j + 1] = b->order[j];
+			j--;
+		}
+		b->order[j + 1] = cur;
+		if ((i & 63) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+}
+
+/* Column values of the batch query, in order. */
+enum
+{
+	BQ_ID, BQ_FIRST, BQ_LAST, BQ_COUNT, BQ_RAW, BQ_TIMELINE, BQ_DATA
+};
+
+/* Makes the next cursor row a pending batch, or returns false at the end. */
+static bool
+FetchPending(SessionStream *s)
+{
+	HeapTuple	tuple;
+	TupleDesc	desc;
+	StreamBatch *b;
+	MemoryContext old;
+	bool		isnull;
+	bytea	   *timeline;
+
+	if (s->rows == NULL || s->row_next >= s->rows->numvals)
+	{
+		if (s->rows)
+			SPI_freetuptable(s->rows);
+		s->rows = NULL;
+		if (s->rows_done)
+			return false;
+		SPI_cursor_fetch(s->portal, true, STREAM_FETCH_ROWS);
+		s->rows = SPI_tuptable;
+		s->row_next = 0;
+		if (SPI_processed < STREAM_FETCH_ROWS)
+			s->rows_done = true;
+		if (SPI_processed == 0)
+			return false;
+	}
+	tuple = s->rows->vals[s->row_next++];
+	desc = s->rows->tupdesc;
+
+	b = MemoryContextAllocZero(s->cxt, sizeof(StreamBatch));
+	b->cxt = AllocSetContextCreate(s->cxt, "dozor stream batch", ALLOCSET_DEFAULT_SIZES);
+	b->ordinal = s->ordinal++;
+	b->row.id = DatumGetInt64(SPI_getbinval(tuple, desc, BQ_ID + 1, &isnull));
+	b->row.first_timestamp = DatumGetInt64(SPI_getbinval(tuple, desc, BQ_FIRST + 1, &isnull));
+	b->row.last_timestamp = DatumGetInt64(SPI_getbinval(tuple, desc, BQ_LAST + 1, &isnull));
+	b->row.event_count = DatumGetInt32(SPI_getbinval(tuple, desc, BQ_COUNT + 1, &isnull));
+	b->row.raw_bytes = DatumGetInt32(SPI_getbinval(tuple, desc, BQ_RAW + 1, &isnull));
+
+	old = MemoryContextSwitchTo(b->cxt);
+	timeline = DatumGetByteaPP(SPI_getbinval(tuple, desc, BQ_TIMELINE + 1, &isnull));
+	BatchIndexDecode(VARDATA_ANY(timeline), VARSIZE_ANY_EXHDR(timeline), &b->row, &b->index);
+	SortBatch(b);
+	/* Keep the (small) TOAST pointer; the blob itself is read only if asked. */
+	b->data = datumCopy(SPI_getbinval(tuple, desc, BQ_DATA + 1, &isnull), false, -1);
+	MemoryContextSwitchTo(old);
+
+	s->pending = b;
+	return true;
+}
+
+/* Admits every batch that starts no later than the merge's next event. */
+static void
+AdmitBatches(SessionStream *s)
+{
+	for (;;)
+	{
+		if (s->pending == NULL && !FetchPending(s))
+			return;
+		if (s->heap_size > 0 &&
+			s->pending->row.first_timestamp >
+			s->heap[0]->index.timestamp[s->heap[0]->order[s->heap[0]->next]])
+			return;
+		HeapPush(s, s->pending);
+		s->pending = NULL;
+	}
+}
+
+SessionStream *
+StreamOpenSession(int64 session_id)
+{
+	SessionStream *s;
+	MemoryContext cxt;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1];
+	const char *query;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "dozor session stream", ALLOCSET_DEFAULT_SIZES);
+	s = MemoryContextAllocZero(cxt, sizeof(SessionStream));
+	s->cxt = cxt;
+	s->heap_capacity = 16;
+	s->heap = MemoryContextAlloc(cxt, s->heap_capacity * sizeof(StreamBatch *));
+
+	query = "SELECT id, first_timestamp, last_timestamp, event_count, raw_bytes, timeline, data"
+		"  FROM dozor.event_batches WHERE session_id = $1"
+		"  ORDER BY first_timestamp, id";
+	args[0] = Int64GetDatum(session_id);
+	s->portal = SPI_cursor_open_with_args(NULL, query, 1, argtypes, args, NULL, true, 0);
+	return s;
+}
+
+/* Growing arrays of the single in-memory batch of an array stream. */
+typedef struct ArrayCollector
+{
+	StreamBatch *batch;
+	int			capacity;
+} ArrayCollector;
+
+/* Collects one event of an array into the in-memory batch. */
+static void
+CollectArrayEvent(const EventInfo *info, int index, void *arg)
+{
+	ArrayCollector *c = (ArrayCollector *) arg;
+	BatchIndex *ix = &c->batch->index;
+
+	if (index == c->capacity)
+	{
+		c->capacity = c->capacity ? c->capacity * 2 : 256;
+		ix->timestamp = repalloc(ix->timestamp, mul_size(c->capacity, sizeof(int64)));
+		ix->offset = repalloc(ix->offset, mul_size(c->capacity, sizeof(uint32)));
+		ix->length = repalloc(ix->length, mul_size(c->capacity, sizeof(uint32)));
+		ix->cls = repalloc(ix->cls, c->capacity);
+	}
+	ix->timestamp[index] = info->timestamp;
+	ix->offset[index] = (uint32) (info->text.start - c->batch->array_json);
+	ix->length[index] = (uint32) info->text.len;
+	ix->cls[index] = (uint8) info->cls;
+	ix->count = index + 1;
+}
+
+SessionStream *
+StreamOpenArray(const char *json, size_t len)
+{
+	SessionStream *s;
+	MemoryContext cxt;
+	MemoryContext old;
+	StreamBatch *b;
+	ArrayCollector collector;
+
+	cxt = AllocSetContextCreate(CurrentMemoryContext, "dozor array stream", ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(cxt);
+	s = palloc0(sizeof(SessionStream));
+	s->cxt = cxt;
+	b = palloc0(sizeof(StreamBatch));
+	b->cxt = cxt;
+	b->array_json = json;
+	b->text = json;
+	/* repalloc needs a first chunk */
+	b->index.timestamp = palloc(sizeof(int64));
+	b->index.offset = palloc(sizeof(uint32));
+	b->index.length = palloc(sizeof(uint32));
+	b->index.cls = palloc(1);
+	collector.batch = b;
+	collector.capacity = 1;
+	EventsForEach(json, len, "events", CollectArrayEvent, &collector);
+	SortBatch(b);
+	s->array = b;
+	MemoryContextSwitchTo(old);
+	return s;
+}
+
+bool
+StreamNext(SessionStream *s, StreamEvent *ev)
+{
+	StreamBatch *b;
+
+	CHECK_FOR_INTERRUPTS();
+	/* The batch drained by the previous call is no longer referenced. */
+	if (s->retired)
+	{
+		MemoryContextDelete(s->retired->cxt);
+		pfree(s->retired);
+		s->retired = NULL;
+	}
+
+	if (s->array)
+	{
+		b = s->array;
+		if (b->next >= b->index.count)
+			return false;
+	}
+	else
+	{
+		AdmitBatches(s);
+		if (s->heap_size == 0)
+			return false;
+		b = s->heap[0];
+	}
+
+	ev->index = b->order[b->next];
+	ev->timestamp = b->index.timestamp[ev->index];
+	ev->cls = b->index.cls[ev->index];
+	ev->batch = b;
+	b->next++;
+
+	if (s->array == NULL)
+	{
+		if (b->next < b->index.count)
+			HeapSiftDown(s, 0);
+		else
+		{
+			s->heap[0] = s->heap[--s->heap_size];
+			HeapSiftDown(s, 0);
+			s->retired = b;
+		}
+	}
+	return true;
+}
+
+/* Inflates the stored batch once (stored streams only). */
+static void
+InflateBatch(StreamBatch *b)
+{
+	MemoryContext old = MemoryContextSwitchTo(b->cxt);
+	bytea	   *gz = DatumGetByteaPP(b->data);
+
+	b->text = GzipInflateStored(VARDATA_ANY(gz), VARSIZE_ANY_EXHDR(gz),
+								(size_t) b->row.raw_bytes, b->row.id);
+	MemoryContextSwitchTo(old);
+}
+
+/* Reports stored bytes that do not hold an event where the index says. */
+static void
+TextCorrupt(const StreamBatch *b, int index)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("stored batch %lld is corrupt: event %d is not where its index says",
+					(long long) b->row.id, index)));
+}
+
+const char *
+StreamEventText(SessionStream *s, const StreamEvent *ev, size_t *len)
+{
+	StreamBatch *b = ev->batch;
+	const char *start;
+	char		after;
+
+	if (b->text == NULL)
+	{
+		InflateBatch(b);
+		/* The array's frame: "[" at the start, "]" at the end. */
+		if (b->text[0] != '[' || b->text[b->row.raw_bytes - 1] != ']')
+			TextCorrupt(b, 0);
+	}
+	start = b->text + b->index.offset[ev->index];
+	*len = b->index.length[ev->index];
+	if (s->array == NULL)
+	{
+		/* Offsets are in bounds (checked at decode); check the boundaries. */
+		after = start[*len];
+		if (start[0] != '{' || start[*len - 1] != '}' || (after != ',' && after != ']') ||
+			start[-1] != (ev->index == 0 ? '[' : ','))
+			TextCorrupt(b, ev->index);
+	}
+	return start;
+}
+
+Jsonb *
+StreamMarkerPayload(SessionStream *s, const StreamEvent *ev)
+{
+	Datum		args[2];
+	bool		isnull;
+	Datum		payload;
+	Jsonb	   *result;
+
+	if (s->array)
+	{
+		EventInfo	info;
+		JsonSpan	text;
+		JsonScanner scanner;
+
+		JsonScanInit(&scanner, s->array->array_json + s->array->index.offset[ev->index],
+					 s->array->index.length[ev->index]);
+		if (!JsonScanValue(&scanner, &text))
+			elog(ERROR, "event %d of a validated array does not scan", ev->index);
+		EventRead(&text, ev->index, &info);
+		if (info.payload.kind == JSON_KIND_NONE)
+			return NULL;
+		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(JsonTextForPostgres(&info.payload))));
+	}
+
+	if (s->marker_plan == NULL)
+	{
+		Oid			argtypes[2] = {INT8OID, INT4OID};
+
+		s->marker_plan = SPI_prepare("SELECT data FROM dozor.markers WHERE batch_id = $1 AND event_index = $2",
+									 2, argtypes);
+		if (s->marker_plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+	}
+	args[0] = Int64GetDatum(ev->batch->row.id);
+	args[1] = Int32GetDatum(ev->index);
+	if (SPI_execute_plan(s->marker_plan, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "marker lookup failed");
+	if (SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored batch %lld is corrupt: the marker of event %d is missing",
+						(long long) ev->batch->row.id, ev->index)));
+	payload = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	result = isnull ? NULL : DatumGetJsonbPCopy(payload);
+	SPI_freetuptable(SPI_tuptable);
+	return result;
+}
+
+void
+StreamClose(SessionStream *s)
+{
+	if (s->portal)
+		SPI_cursor_close(s->portal);
+	if (s->rows)
+		SPI_freetuptable(s->rows);
+	MemoryContextDelete(s->cxt);
+}

@@ -1,0 +1,48 @@
+/*
+ * stream.h — the session stream (SPEC §5.1): every event of every batch,
+ * stably sorted by timestamp (ties keep batch order, then position).
+ *
+ * A stored session is merged from its batches' indexes (batch_index.h)
+ * without inflating anything: batches are read through a cursor ordered by
+ * (first_timestamp, id) and a batch joins the merge only when the merge
+ * reaches its first timestamp, so memory holds the batches that overlap in
+ * time — usually one — not the session. The event's text (which needs
+ * inflating the batch) and a marker's payload are fetched only on request.
+ *
+ * The same interface walks an events array given as JSON (the pure
+ * functions), so every feed has exactly one implementation.
+ *
+ * Stored sessions need an SPI connection open for the life of the stream.
+ */
+#ifndef DOZOR_STREAM_H
+#define DOZOR_STREAM_H
+
+#include "postgres.h"
+#include "utils/jsonb.h"
+
+typedef struct StreamBatch StreamBatch;
+typedef struct SessionStream SessionStream;
+
+typedef struct StreamEvent
+{
+	int64		timestamp;
+	uint8		cls;			/* EventClass */
+	int			index;			/* position inside its batch (or array) */
+	StreamBatch *batch;
+} StreamEvent;
+
+extern SessionStream *StreamOpenSession(int64 session_id);
+extern SessionStream *StreamOpenArray(const char *json, size_t len);
+
+/* The next event of the stream; false at the end. */
+extern bool StreamNext(SessionStream *s, StreamEvent *ev);
+
+/* The event's JSON text as stored (inflates its batch on first use). */
+extern const char *StreamEventText(SessionStream *s, const StreamEvent *ev, size_t *len);
+
+/* data.payload of a url or identity marker event, as jsonb. */
+extern Jsonb *StreamMarkerPayload(SessionStream *s, const StreamEvent *ev);
+
+extern void StreamClose(SessionStream *s);
+
+#endif							/* DOZOR_STREAM_H */

@@ -1,0 +1,63 @@
+// Loopback web server for the test pages: the SPA checkout (/shop/...), the
+// busy page (/busy), the SDK harness and the rrweb bundles from node_modules.
+// It can also act as a capture sink (POST /capture) that keeps every SDK
+// request body as sent; record-sample.js uses it to save a session to files.
+'use strict';
+const http = require('node:http');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const here = path.join(__dirname, '..');
+const files = {
+  '/harness.js': path.join(here, 'pages/harness.js'),
+  '/vendor/rrweb.js': path.join(here, 'node_modules/rrweb/dist/rrweb.umd.min.cjs'),
+  '/vendor/console-record.js': path.join(here,
+    'node_modules/@rrweb/rrweb-plugin-console-record/dist/rrweb-plugin-console-record.umd.min.cjs'),
+  '/busy': path.join(here, 'pages/busy.html'),
+};
+
+const cors = {
+  'Access-Control-Allow-Origin': '*',
+  'Access-Control-Allow-Headers': 'Content-Type, X-Dozor-Public-Key, Content-Encoding',
+  'Access-Control-Allow-Methods': 'POST, OPTIONS',
+};
+
+// Starts the server on 127.0.0.1 with a free port; resolves to
+// { origin, captured: [{ headers, body: Buffer }], close() }.
+function startSite() {
+  const captured = [];
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://x');
+    if (url.pathname === '/capture') {
+      if (req.method === 'OPTIONS') { res.writeHead(204, cors); return res.end(); }
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        captured.push({ headers: req.headers, body: Buffer.concat(chunks) });
+        res.writeHead(204, cors);
+        res.end();
+      });
+      return;
+    }
+    let file = files[url.pathname];
+    if (!file && (url.pathname === '/shop' || url.pathname.startsWith('/shop/'))) {
+      file = path.join(here, 'pages/shop.html');   // SPA: every route serves the app
+    }
+    if (!file || req.method !== 'GET') { res.writeHead(404); return res.end('not found'); }
+    const type = file.endsWith('.html') ? 'text/html; charset=utf-8' : 'text/javascript; charset=utf-8';
+    res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'no-store' });
+    fs.createReadStream(file).pipe(res);
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      resolve({
+        origin: `http://127.0.0.1:${port}`,
+        captured,
+        close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
+      });
+    });
+  });
+}
+
+module.exports = { startSite };
