@@ -53,10 +53,25 @@ CREATE TABLE dozor.sessions (
     duration        integer NOT NULL DEFAULT 0,
     event_count     integer NOT NULL DEFAULT 0,
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    -- activity summary, folded in from every batch at ingest (README:
+    -- "Activity summary"); lists filter and sort on these without inflating
+    active_ms       bigint NOT NULL DEFAULT 0,
+    active_ranges   int8multirange NOT NULL DEFAULT '{}',
+    click_count     integer NOT NULL DEFAULT 0,
+    keypress_count  integer NOT NULL DEFAULT 0,
+    mouse_activity_count integer NOT NULL DEFAULT 0,
+    console_log_count    integer NOT NULL DEFAULT 0,
+    console_warn_count   integer NOT NULL DEFAULT 0,
+    console_error_count  integer NOT NULL DEFAULT 0,
+    page_count      integer NOT NULL DEFAULT 0,
+    pathnames       text[] NOT NULL DEFAULT '{}',
+    first_url       text,
+    size_bytes      bigint NOT NULL DEFAULT 0,
     UNIQUE (project_id, external_id)
 );
 CREATE INDEX ON dozor.sessions (tracked_user_id);
 CREATE INDEX ON dozor.sessions (project_id, created_at);
+CREATE INDEX ON dozor.sessions USING gin (pathnames);
 
 CREATE TABLE dozor.event_batches (
     id              bigint PRIMARY KEY DEFAULT pg_catalog.nextval('dozor.event_batches_id_seq'),
@@ -76,6 +91,16 @@ CREATE TABLE dozor.event_batches (
     console_count   integer NOT NULL DEFAULT 0,
     -- 128-bit digest of the events' bytes: a retried batch is stored once
     content_hash    bytea NOT NULL,
+    -- this batch's share of the session's activity summary
+    click_count     integer NOT NULL DEFAULT 0,
+    keypress_count  integer NOT NULL DEFAULT 0,
+    mouse_activity_count integer NOT NULL DEFAULT 0,
+    console_log_count    integer NOT NULL DEFAULT 0,
+    console_warn_count   integer NOT NULL DEFAULT 0,
+    console_error_count  integer NOT NULL DEFAULT 0,
+    -- runs of user interaction, each [first, last + 4999): their union over
+    -- the batches is the session's activity whatever the arrival order
+    active_ranges   int8multirange NOT NULL DEFAULT '{}',
     UNIQUE (session_id, content_hash)
 );
 CREATE INDEX ON dozor.event_batches (session_id, first_timestamp, id);
@@ -235,7 +260,15 @@ CREATE TYPE @extschema@.dozor_prepared_batch AS (
     marker_index     integer[],
     marker_timestamp bigint[],
     marker_kind      text[],
-    marker_data      jsonb[]
+    marker_data      jsonb[],
+    click_count      integer,
+    keypress_count   integer,
+    mouse_activity_count integer,
+    console_log_count    integer,
+    console_warn_count   integer,
+    console_error_count  integer,
+    active_starts    bigint[],
+    active_ends      bigint[]
 );
 
 -- Validates a request body and prepares everything ingest stores.
@@ -243,6 +276,18 @@ CREATE FUNCTION @extschema@.dozor_prepare_batch(body bytea, content_encoding tex
 RETURNS @extschema@.dozor_prepared_batch
 AS 'MODULE_PATHNAME', 'dozor_prepare_batch'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
+
+-- Active time of a session from its merged runs of activity. A run is
+-- stored as [first, last + 4999): two runs then overlap or touch exactly
+-- when the gap between them is under 5000 ms (the rule's "closer than"),
+-- and a run's active time is its length - 4999.
+CREATE FUNCTION @extschema@.dozor_active_ms(ranges int8multirange)
+RETURNS bigint
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT COALESCE(pg_catalog.sum(pg_catalog.upper(r) - pg_catalog.lower(r) - 4999), 0)::bigint
+    FROM pg_catalog.unnest(ranges) AS r
+$$;
 
 -- Milliseconds since the epoch as timestamptz, exactly.
 CREATE FUNCTION @extschema@.dozor_ms_to_timestamptz(ms bigint)
@@ -274,15 +319,14 @@ BEGIN
         last_at := first_at;
     END IF;
 
-    -- Create the session with this batch's window, or lock the existing row
-    -- (the no-op update) so concurrent batches of one session serialize here.
+    -- Create the session (counts come with its first stored batch below),
+    -- or lock the existing row with a no-op update so that concurrent
+    -- batches of one session serialize here.
     INSERT INTO dozor.sessions AS s
         (project_id, external_id, url, referrer, user_agent, screen_width,
-         screen_height, language, started_at, ended_at, duration, event_count)
+         screen_height, language, started_at, ended_at)
     VALUES (project, b.session_id, b.url, b.referrer, b.user_agent, b.screen_width,
-            b.screen_height, b.language, first_at, last_at,
-            pg_catalog.round((COALESCE(b.last_timestamp - b.first_timestamp, 0))::numeric / 1000),
-            b.event_count)
+            b.screen_height, b.language, first_at, last_at)
     ON CONFLICT (project_id, external_id) DO UPDATE SET project_id = s.project_id
     RETURNING s.id, (s.xmax = 0) INTO sid, created;
 
@@ -297,32 +341,63 @@ BEGIN
     IF b.event_count > 0 THEN
         INSERT INTO dozor.event_batches
             (session_id, first_timestamp, last_timestamp, event_count, data,
-             raw_bytes, timeline, console_count, content_hash)
-        VALUES (sid, b.first_timestamp, b.last_timestamp, b.event_count, b.data,
-                b.raw_bytes, b.timeline, b.console_count, b.content_hash)
+             raw_bytes, timeline, console_count, content_hash, click_count,
+             keypress_count, mouse_activity_count, console_log_count,
+             console_warn_count, console_error_count, active_ranges)
+        SELECT sid, b.first_timestamp, b.last_timestamp, b.event_count, b.data,
+               b.raw_bytes, b.timeline, b.console_count, b.content_hash, b.click_count,
+               b.keypress_count, b.mouse_activity_count, b.console_log_count,
+               b.console_warn_count, b.console_error_count,
+               COALESCE((SELECT pg_catalog.range_agg(pg_catalog.int8range(r.lo, r.hi + 4999))
+                         FROM ROWS FROM (pg_catalog.unnest(b.active_starts), pg_catalog.unnest(b.active_ends)) AS r(lo, hi)),
+                        '{}')
         ON CONFLICT (session_id, content_hash) DO NOTHING
         RETURNING id INTO bid;
         IF bid IS NULL THEN
             RETURN sid;         -- a retry of a stored batch changes nothing
         END IF;
 
-        IF NOT created THEN
-            -- Widen the window; a session that had no events yet takes this
-            -- batch's window instead of the creation time of its first ping.
-            UPDATE dozor.sessions s SET
-                started_at = CASE WHEN s.event_count = 0 THEN first_at ELSE LEAST(s.started_at, first_at) END,
-                ended_at = CASE WHEN s.event_count = 0 THEN last_at ELSE GREATEST(s.ended_at, last_at) END,
-                event_count = s.event_count + b.event_count
-            WHERE s.id = sid;
-            UPDATE dozor.sessions s SET
-                duration = pg_catalog.round(EXTRACT(epoch FROM s.ended_at - s.started_at))
-            WHERE s.id = sid;
-        END IF;
-
         INSERT INTO dozor.markers (session_id, batch_id, event_index, timestamp, kind, data)
         SELECT sid, bid, m.i, m.t, m.k, m.d
         FROM ROWS FROM (pg_catalog.unnest(b.marker_index), pg_catalog.unnest(b.marker_timestamp),
                         pg_catalog.unnest(b.marker_kind), pg_catalog.unnest(b.marker_data)) AS m(i, t, k, d);
+
+        -- Fold the batch into the session: widen the window (a session that
+        -- had no events yet takes this batch's window instead of the time of
+        -- its first ping), add the counts, merge the activity.
+        UPDATE dozor.sessions s SET
+            started_at = CASE WHEN s.event_count = 0 THEN first_at ELSE LEAST(s.started_at, first_at) END,
+            ended_at = CASE WHEN s.event_count = 0 THEN last_at ELSE GREATEST(s.ended_at, last_at) END,
+            event_count = s.event_count + b.event_count,
+            click_count = s.click_count + b.click_count,
+            keypress_count = s.keypress_count + b.keypress_count,
+            mouse_activity_count = s.mouse_activity_count + b.mouse_activity_count,
+            console_log_count = s.console_log_count + b.console_log_count,
+            console_warn_count = s.console_warn_count + b.console_warn_count,
+            console_error_count = s.console_error_count + b.console_error_count,
+            active_ranges = s.active_ranges + eb.active_ranges,
+            size_bytes = s.size_bytes + pg_catalog.length(b.data)
+        FROM dozor.event_batches eb
+        WHERE s.id = sid AND eb.id = bid;
+        UPDATE dozor.sessions s SET
+            duration = pg_catalog.round(EXTRACT(epoch FROM s.ended_at - s.started_at)),
+            active_ms = @extschema@.dozor_active_ms(s.active_ranges)
+        WHERE s.id = sid;
+    END IF;
+
+    -- Pages visited, from the url markers (only when this call added one).
+    IF (created AND b.url IS NOT NULL) OR 'url' = ANY (b.marker_kind) THEN
+        UPDATE dozor.sessions s SET (page_count, pathnames, first_url) = (
+            SELECT pg_catalog.count(*)::integer,
+                   COALESCE(pg_catalog.array_agg(v.pathname ORDER BY v.first_seen) FILTER (WHERE v.first_visit), '{}'),
+                   (pg_catalog.array_agg(v.url ORDER BY v.timestamp, v.id))[1]
+            FROM (SELECT m.id, m.timestamp, m.data->>'url' AS url, m.data->>'pathname' AS pathname,
+                         pg_catalog.min(m.timestamp) OVER (PARTITION BY m.data->>'pathname') AS first_seen,
+                         pg_catalog.row_number() OVER (PARTITION BY m.data->>'pathname' ORDER BY m.timestamp, m.id) = 1 AS first_visit
+                  FROM dozor.markers m
+                  WHERE m.session_id = sid AND m.kind = 'url'
+                    AND pg_catalog.jsonb_typeof(m.data->'pathname') = 'string' AND m.data->>'pathname' <> '') v)
+        WHERE s.id = sid;
     END IF;
 
     IF b.user_id IS NOT NULL THEN

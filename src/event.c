@@ -67,6 +67,7 @@ ClassifyPlugin(const JsonSpan *data, EventInfo *info)
 {
 	JsonSpan	plugin;
 	JsonSpan	payload;
+	JsonSpan	level;
 
 	if (data->kind == JSON_KIND_OBJECT &&
 		JsonObjectGet(data, "plugin", &plugin) &&
@@ -74,7 +75,71 @@ ClassifyPlugin(const JsonSpan *data, EventInfo *info)
 		JsonStringEquals(&plugin, DOZOR_CONSOLE_PLUGIN) &&
 		JsonObjectGet(data, "payload", &payload) &&
 		JsonIsTruthy(&payload))
+	{
 		info->cls = EVENT_CONSOLE;
+		if (payload.kind == JSON_KIND_OBJECT && JsonObjectGet(&payload, "level", &level) &&
+			level.kind == JSON_KIND_STRING)
+		{
+			if (JsonStringEquals(&level, "warn"))
+				info->console_level = CONSOLE_WARN;
+			else if (JsonStringEquals(&level, "error") || JsonStringEquals(&level, "assert"))
+				info->console_level = CONSOLE_ERROR;
+		}
+	}
+}
+
+/* Reads data.source (and data.type of a MouseInteraction) of an IncrementalSnapshot. */
+static void
+ReadIncremental(const JsonSpan *data, EventInfo *info)
+{
+	JsonIter	it;
+	JsonSpan	key;
+	JsonSpan	value;
+	JsonSpan	source = {0};
+	JsonSpan	type = {0};
+	double		d;
+
+	if (data->kind != JSON_KIND_OBJECT)
+		return;
+	/* One walk for both keys: Mutation data can be large. */
+	JsonIterInit(&it, data);
+	while (JsonIterNext(&it, &key, &value))
+	{
+		if (JsonStringEquals(&key, "source"))
+			source = value;
+		else if (JsonStringEquals(&key, "type"))
+			type = value;
+	}
+	if (source.kind != JSON_KIND_NUMBER)
+		return;
+	d = JsonNumberValue(&source);
+	if (d >= 0 && d <= 64 && d == (int) d)
+		info->source = (int) d;
+	if (info->source == SOURCE_MOUSE_INTERACTION && type.kind == JSON_KIND_NUMBER)
+	{
+		d = JsonNumberValue(&type);
+		if (d >= 0 && d <= 64 && d == (int) d)
+			info->interaction = (int) d;
+	}
+}
+
+bool
+EventIsInteraction(int source)
+{
+	switch (source)
+	{
+		case SOURCE_MOUSE_MOVE:
+		case SOURCE_MOUSE_INTERACTION:
+		case SOURCE_SCROLL:
+		case SOURCE_VIEWPORT_RESIZE:
+		case SOURCE_INPUT:
+		case SOURCE_TOUCH_MOVE:
+		case SOURCE_MEDIA_INTERACTION:
+		case SOURCE_DRAG:
+			return true;
+		default:
+			return false;
+	}
 }
 
 void
@@ -92,6 +157,8 @@ EventRead(const JsonSpan *text, int index, EventInfo *info)
 	memset(info, 0, sizeof(*info));
 	info->text = *text;
 	info->cls = EVENT_ORDINARY;
+	info->source = -1;
+	info->interaction = -1;
 
 	if (text->kind != JSON_KIND_OBJECT)
 		EventFieldError(index, "", "must be an object");
@@ -121,7 +188,9 @@ EventRead(const JsonSpan *text, int index, EventInfo *info)
 	info->timestamp = (int64) floor(ts);
 
 	type_value = JsonNumberValue(&type);
-	if (type_value == 5.0)
+	if (type_value == 3.0)
+		ReadIncremental(&data, info);
+	else if (type_value == 5.0)
 		ClassifyCustom(&data, info);
 	else if (type_value == 6.0)
 		ClassifyPlugin(&data, info);

@@ -23,6 +23,32 @@ typedef enum EventClass
 
 #define EVENT_CLASS_MAX EVENT_IDENTITY_MALFORMED
 
+/* IncrementalSnapshot sources dozor counts (rrweb's IncrementalSource). */
+#define SOURCE_MUTATION 0
+#define SOURCE_MOUSE_MOVE 1
+#define SOURCE_MOUSE_INTERACTION 2
+#define SOURCE_SCROLL 3
+#define SOURCE_VIEWPORT_RESIZE 4
+#define SOURCE_INPUT 5
+#define SOURCE_TOUCH_MOVE 6
+#define SOURCE_MEDIA_INTERACTION 7
+#define SOURCE_DRAG 12
+
+/* MouseInteraction types that are clicks. */
+#define INTERACTION_CLICK 2
+#define INTERACTION_DBLCLICK 4
+
+/* Console levels as the activity summary buckets them. */
+typedef enum ConsoleLevel
+{
+	CONSOLE_LOG = 0,			/* log, info, debug and every other method */
+	CONSOLE_WARN,
+	CONSOLE_ERROR				/* error and assert */
+} ConsoleLevel;
+
+/* Is the event a user interaction (counts toward active time)? */
+extern bool EventIsInteraction(int source);
+
 #define DOZOR_MARKER_PREFIX "dozor:"
 #define DOZOR_CONSOLE_PLUGIN "rrweb/console@1"
 
@@ -34,6 +60,9 @@ typedef struct EventInfo
 	bool		is_marker;		/* Custom event whose tag starts "dozor:" */
 	JsonSpan	tag;			/* data.tag when is_marker */
 	JsonSpan	payload;		/* data.payload; kind NONE when absent */
+	int			source;			/* IncrementalSnapshot data.source, else -1 */
+	int			interaction;	/* MouseInteraction data.type, else -1 */
+	ConsoleLevel console_level; /* console entries only */
 } EventInfo;
 
 /*

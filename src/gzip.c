@@ -279,6 +279,11 @@ GzipInflateMembers(const char *in, size_t len, size_t cap, size_t guess,
 		if (st != GZIP_OK)
 			return st;
 		body = pos + hdr_len;
+		if (body == len)
+		{
+			*reason = "truncated data";
+			return GZIP_CORRUPT;
+		}
 
 		for (;;)
 		{

@@ -36,6 +36,12 @@
 /* At most this many events in one batch (SPEC §3). */
 #define DOZOR_MAX_BATCH_EVENTS 500
 
+/*
+ * Two user interactions closer than this count the time between them as
+ * active (the activity summary's rule, documented in README).
+ */
+#define DOZOR_ACTIVE_GAP_MS 5000
+
 /* Longest tracked user id, in characters. */
 #define DOZOR_MAX_USER_ID_CHARS 255
 
@@ -65,6 +71,14 @@ enum PreparedColumn
 	PB_MARKER_TIMESTAMP,
 	PB_MARKER_KIND,
 	PB_MARKER_DATA,
+	PB_CLICK_COUNT,
+	PB_KEYPRESS_COUNT,
+	PB_MOUSE_ACTIVITY_COUNT,
+	PB_CONSOLE_LOG_COUNT,
+	PB_CONSOLE_WARN_COUNT,
+	PB_CONSOLE_ERROR_COUNT,
+	PB_ACTIVE_STARTS,
+	PB_ACTIVE_ENDS,
 	PB_NCOLUMNS
 };
 
@@ -256,6 +270,13 @@ typedef struct BatchBuild
 	ArrayBuildState *marker_timestamp;
 	ArrayBuildState *marker_kind;
 	ArrayBuildState *marker_data;
+	/* activity summary */
+	int			click_count;
+	int			keypress_count;
+	int			mouse_activity_count;
+	int			console_counts[3];	/* by ConsoleLevel */
+	int64	   *interactions;	/* timestamps of user interactions */
+	int			interaction_count;
 } BatchBuild;
 
 /* Records a dozor:* Custom event as a marker row. */
@@ -280,6 +301,64 @@ AddMarker(BatchBuild *b, const EventInfo *info, int index)
 	accumArrayResult(b->marker_data, data, false, JSONBOID, CurrentMemoryContext);
 }
 
+/* Folds one event into the batch's activity summary. */
+static void
+CountActivity(BatchBuild *b, const EventInfo *info)
+{
+	if (info->source < 0)
+		return;
+	if (info->source == SOURCE_MOUSE_INTERACTION &&
+		(info->interaction == INTERACTION_CLICK || info->interaction == INTERACTION_DBLCLICK))
+		b->click_count++;
+	if (info->source == SOURCE_INPUT)
+		b->keypress_count++;
+	if (info->source == SOURCE_MOUSE_MOVE || info->source == SOURCE_MOUSE_INTERACTION ||
+		info->source == SOURCE_TOUCH_MOVE || info->source == SOURCE_DRAG)
+		b->mouse_activity_count++;
+	if (EventIsInteraction(info->source))
+		b->interactions[b->interaction_count++] = info->timestamp;
+}
+
+/* Ascending int64 order for qsort. */
+static int
+CompareInt64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+/*
+ * The batch's runs of activity: maximal runs of interactions whose
+ * consecutive gaps are under DOZOR_ACTIVE_GAP_MS, as [start, end] pairs.
+ * The session merges runs of all its batches (src/dozor.sql), which gives
+ * the same active time as walking the whole merged stream, in any batch
+ * arrival order.
+ */
+static void
+ActiveRuns(BatchBuild *b, Datum *starts, Datum *ends)
+{
+	ArrayBuildState *s = initArrayResult(INT8OID, CurrentMemoryContext, false);
+	ArrayBuildState *e = initArrayResult(INT8OID, CurrentMemoryContext, false);
+	int			n = b->interaction_count;
+
+	if (n > 1)
+		qsort(b->interactions, n, sizeof(int64), CompareInt64);
+	for (int i = 0; i < n;)
+	{
+		int			j = i;
+
+		while (j + 1 < n && b->interactions[j + 1] - b->interactions[j] < DOZOR_ACTIVE_GAP_MS)
+			j++;
+		accumArrayResult(s, Int64GetDatum(b->interactions[i]), false, INT8OID, CurrentMemoryContext);
+		accumArrayResult(e, Int64GetDatum(b->interactions[j]), false, INT8OID, CurrentMemoryContext);
+		i = j + 1;
+	}
+	*starts = makeArrayResult(s, CurrentMemoryContext);
+	*ends = makeArrayResult(e, CurrentMemoryContext);
+}
+
 /* Validates the events array and builds the stored form. */
 static void
 ReadEvents(const JsonSpan *events, BatchBuild *b)
@@ -293,6 +372,7 @@ ReadEvents(const JsonSpan *events, BatchBuild *b)
 		FieldError("events", "must be an array");
 
 	b->entries = palloc(sizeof(BatchIndexEntry) * DOZOR_MAX_BATCH_EVENTS);
+	b->interactions = palloc(sizeof(int64) * DOZOR_MAX_BATCH_EVENTS);
 	initStringInfo(&b->joined);
 	appendStringInfoChar(&b->joined, '[');
 
@@ -323,7 +403,11 @@ ReadEvents(const JsonSpan *events, BatchBuild *b)
 		if (b->count == 0 || info.timestamp > b->last_timestamp)
 			b->last_timestamp = info.timestamp;
 		if (info.cls == EVENT_CONSOLE)
+		{
 			b->console_count++;
+			b->console_counts[info.console_level]++;
+		}
+		CountActivity(b, &info);
 		if (info.is_marker)
 			AddMarker(b, &info, b->count);
 		b->count++;
@@ -480,7 +564,14 @@ dozor_prepare_batch(PG_FUNCTION_ARGS)
 	values[PB_MARKER_TIMESTAMP] = makeArrayResult(build.marker_timestamp, CurrentMemoryContext);
 	values[PB_MARKER_KIND] = makeArrayResult(build.marker_kind, CurrentMemoryContext);
 	values[PB_MARKER_DATA] = makeArrayResult(build.marker_data, CurrentMemoryContext);
-	for (int c = PB_MARKER_INDEX; c <= PB_MARKER_DATA; c++)
+	values[PB_CLICK_COUNT] = Int32GetDatum(build.click_count);
+	values[PB_KEYPRESS_COUNT] = Int32GetDatum(build.keypress_count);
+	values[PB_MOUSE_ACTIVITY_COUNT] = Int32GetDatum(build.mouse_activity_count);
+	values[PB_CONSOLE_LOG_COUNT] = Int32GetDatum(build.console_counts[CONSOLE_LOG]);
+	values[PB_CONSOLE_WARN_COUNT] = Int32GetDatum(build.console_counts[CONSOLE_WARN]);
+	values[PB_CONSOLE_ERROR_COUNT] = Int32GetDatum(build.console_counts[CONSOLE_ERROR]);
+	ActiveRuns(&build, &values[PB_ACTIVE_STARTS], &values[PB_ACTIVE_ENDS]);
+	for (int c = PB_MARKER_INDEX; c < PB_NCOLUMNS; c++)
 		nulls[c] = false;
 
 	/* An empty batch only creates or links the session: nothing to store. */

@@ -599,26 +599,13 @@ JsonSkipString(const char *p, const char *end, bool *has_escapes)
 	return end;
 }
 
-#ifdef JSON_SCAN_SSE2
-/* Bits set in a 16-bit mask; portable SWAR, as the popcnt instruction is not baseline x86-64. */
-static inline int
-JsonPopcount16(uint32 x)
-{
-	x = x - ((x >> 1) & 0x5555);
-	x = (x & 0x3333) + ((x >> 2) & 0x3333);
-	x = (x + (x >> 4)) & 0x0F0F;
-	return (x + (x >> 8)) & 0x1F;
-}
-#endif
-
 /*
  * Trusted skip over the container whose opening bracket is at p. Returns
  * the position after its closing bracket, or end.
  *
  * Only quotes and brackets matter. With SSE2, a 16-byte block without a
  * backslash is handled whole: a prefix XOR of its quote bits marks the
- * bytes inside strings, the brackets outside them are counted, and the
- * bits are walked one by one only when the block may close the container.
+ * bytes inside strings, and only the brackets outside them are visited.
  * A block holding a backslash goes through the byte loop, which knows that
  * a backslash in a string escapes the next byte.
  */
@@ -645,6 +632,7 @@ JsonSkipContainer(const char *p, const char *end)
 				uint32		opens = _mm_movemask_epi8(_mm_cmpeq_epi8(f, _mm_set1_epi8('{')));
 				uint32		closes = _mm_movemask_epi8(_mm_cmpeq_epi8(f, _mm_set1_epi8('}')));
 				uint32		inside = quotes;
+				uint32		bits;
 
 				/* bit i of inside: odd number of quotes at or before byte i */
 				inside ^= inside << 1;
@@ -658,22 +646,17 @@ JsonSkipContainer(const char *p, const char *end)
 				/* the last byte's bit tells whether the block ends inside a string */
 				in_string = (inside >> 15) & 1;
 
-				if ((size_t) JsonPopcount16(closes) < depth)
-					depth = depth + JsonPopcount16(opens) - JsonPopcount16(closes);
-				else
+				/* brackets are sparse: visiting each set bit beats counting them */
+				bits = opens | closes;
+				while (bits != 0)
 				{
-					uint32		bits = opens | closes;
+					int			i = __builtin_ctz(bits);
 
-					while (bits != 0)
-					{
-						int			i = __builtin_ctz(bits);
-
-						if ((opens >> i) & 1)
-							depth++;
-						else if (--depth == 0)
-							return p + i + 1;
-						bits &= bits - 1;
-					}
+					if ((opens >> i) & 1)
+						depth++;
+					else if (--depth == 0)
+						return p + i + 1;
+					bits &= bits - 1;
 				}
 				p += 16;
 				continue;

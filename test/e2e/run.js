@@ -154,8 +154,11 @@ async function checkSession(db, label, rec, apiKey) {
     isDeepStrictEqual(ev.json.batches.map((b) => [b.id, b.data]), batches.map((b) => [b.id, b.data])),
     `${ev.status} ${ev.text.slice(0, 300)}`);
   const det = await http('GET', `/api/sessions/${s.id}`);
-  check(P + 'GET /api/sessions/{id}: 200 with detail', det.status === 200 && det.json !== null &&
-    det.text.includes(rec.sessionId), `${det.status} ${det.text.slice(0, 300)}`);
+  const d = det.json || {};
+  check(P + 'GET /api/sessions/{id}: 200, no-store, the session with its markers inline',
+    det.status === 200 && det.headers.get('cache-control') === 'no-store' && d.sessionId === rec.sessionId &&
+    d.eventCount === items.length && d.url === rec.firstUrl && isDeepStrictEqual(d.markers, mk),
+    `${det.status} ${det.text.slice(0, 400)}`);
   return { id: s.id, evs, hist, cons, mk, batches: batches.length, apiKey };
 }
 
@@ -258,6 +261,59 @@ async function checkCancel(db, apiKey, otherKey) {
     [{ s: 1, b: 1 }, 204, { s: 1, b: 1 }, 401, 400, 204, { s: 0, b: 0 }, 204]);
 }
 
+// The committed sample session (test/data/sample-session): replayed through
+// HTTP as its SDK sent it, then again into a second project with every body
+// sent twice, all at once, last first: concurrent, out-of-order and duplicate
+// deliveries must end in exactly the same session.
+async function checkSample(db) {
+  const project = async (name) => (await db.query('SELECT * FROM dozor_create_project($1)', [name])).rows[0];
+  const { project_id: projectId, api_key: apiKey } = await project('e2e sample');
+  const { project_id: stormProject, api_key: stormKey } = await project('e2e sample storm');
+  const dir = path.join(__dirname, '../data/sample-session');
+  const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
+  const bodies = manifest.batches.map((b) => fs.readFileSync(path.join(dir, b.file)));
+  const post = (key, body) => http('POST', '/api/ingest', { key, body, encoding: 'gzip' });
+  const rec = { sessionId: manifest.sessionId, firstUrl: manifest.firstUrl, emitted: [], requests: [] };
+  for (const [k, body] of bodies.entries()) {
+    const text = zlib.gunzipSync(body).toString('utf8');
+    const texts = ref.splitJsonArray(text.slice(text.indexOf('"events":') + 9));
+    rec.emitted.push(...texts);
+    const r = await post(apiKey, body);
+    rec.requests.push({ seq: k + 1, retry: false, attempt: 1, status: r.status, error: r.status === 204 ? null : r.text,
+      eventCount: texts.length, firstTimestamp: manifest.batches[k].firstTimestamp, lastTimestamp: manifest.batches[k].lastTimestamp });
+  }
+  check(`sample: manifest says ${manifest.events} events, the bodies hold ${rec.emitted.length}`,
+    manifest.events === rec.emitted.length);
+  const got = await checkSession(db, 'sample', rec, apiKey);
+  if (!got) return null;
+  same('sample: navigations, idle gaps and identify as the manifest says', {
+    navigations: got.hist.filter((r) => r.kind === 'navigation').map((r) => r.pathname),
+    idle: got.hist.filter((r) => r.kind === 'idle').length,
+    identify: got.hist.filter((r) => r.kind === 'identify').map((r) => ({ userId: r.user_id, traits: r.traits })),
+    console: got.cons.length,
+  }, { navigations: manifest.navigations, idle: manifest.idleGapsMs.length, identify: [manifest.identify],
+    console: manifest.consoleEntries });
+
+  const storm = [...bodies, ...bodies].reverse();
+  const statuses = await Promise.all(storm.map((b) => post(stormKey, b).then((r) => r.status)));
+  const snapshot = async (projectId) => (await db.query(`SELECT s.event_count, s.started_at, s.ended_at, s.duration,
+      s.url, u.external_id AS user_id, dozor_events(s.id)::text AS events,
+      (SELECT json_agg(m) FROM dozor_markers(s.id) m)::text AS markers,
+      (SELECT count(*) FROM dozor.event_batches b WHERE b.session_id = s.id)::int AS batches
+    FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
+    WHERE s.external_id = $1 AND s.project_id = $2`, [manifest.sessionId, projectId])).rows;
+  const [inOrder] = await snapshot(projectId);
+  const stormed = await snapshot(stormProject);
+  check(`sample: ${storm.length} concurrent deliveries, duplicated and last-first, all 204`,
+    statuses.every((x) => x === 204), statuses.join(' '));
+  check('sample: …and they end in the same session as the in-order replay (events, markers, window, counts, user)',
+    stormed.length === 1 && isDeepStrictEqual(stormed[0], inOrder),
+    stormed.length !== 1 ? `${stormed.length} sessions` : Object.keys(inOrder)
+      .filter((k) => !isDeepStrictEqual(inOrder[k], stormed[0][k]))
+      .map((k) => `${k}: ${String(stormed[0][k]).slice(0, 200)} vs ${String(inOrder[k]).slice(0, 200)}`).join('\n'));
+  return got;
+}
+
 async function screenshot(browser, id, file) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 760 }, deviceScaleFactor: 1 });
   await page.goto(`${API}/sessions/${id}`);
@@ -306,6 +362,9 @@ async function main() {
         b.cons.some((r) => r.trace[0] && r.trace[0].startsWith('nul\ufffdfn')) &&
         b.cons.some((r) => r.trace[0] && r.trace[0].startsWith('half\ufffdfn')), show(b.cons.slice(-4)));
     }
+    const sample = await checkSample(db);
+    if (sample) await screenshot(browser, sample.id, path.join(OUT, 'feed-sample.png'));
+    sizes.sample = { events: sample ? sample.evs.length : 0, batches: sample ? sample.batches : 0 };
     await checkCancel(db, apiKey, otherKey);
     await checkBadClients(db, apiKey);
   } finally {

@@ -636,6 +636,68 @@ TestStringBoundaries(void)
 	}
 }
 
+/*
+ * The trusted skip handles 16-byte blocks whole; shift strings holding
+ * brackets, quotes and backslashes across every block boundary and check
+ * that the iterator still finds the same members as the validator.
+ */
+static void
+TestSkipBlocks(void)
+{
+	static const char *inner[] = {
+		"\"]]]}}}\"", "\"[{\\\"]}\"", "\"\\\\\"", "\"\\\\]\"", "\"a\\\"b]\"",
+		"[\"]\",[\"[\"]]", "{\"}\":{\"{\":\"]\"}}", "\"\\u005d\\\\\\\"]\"",
+		"[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]", "\"0123456789abcdef]\"",
+	};
+	int			pad;
+	int			i;
+	int			j;
+
+	for (pad = 0; pad < 40; pad++)
+	{
+		for (i = 0; i < lengthof(inner); i++)
+		{
+			StringInfoData d;
+			JsonSpan	v;
+			JsonSpan	e;
+			JsonIter	it;
+			int			n = 0;
+
+			/* [ pad x's in a string, the tricky value three times, a closing number ] */
+			initStringInfo(&d);
+			appendStringInfoString(&d, "[[\"");
+			for (j = 0; j < pad; j++)
+				appendStringInfoChar(&d, 'x');
+			appendStringInfoString(&d, "\",");
+			for (j = 0; j < 3; j++)
+			{
+				appendStringInfoString(&d, inner[i]);
+				appendStringInfoChar(&d, ',');
+			}
+			appendStringInfoString(&d, "7],8]");
+			CHECKF(Parse(d.data, &v), "%s", d.data);
+			JsonIterInit(&it, &v);
+			CHECK(JsonIterNext(&it, NULL, &e) && e.kind == JSON_KIND_ARRAY &&
+				  e.len == (size_t) d.len - 4);
+			CHECK(JsonIterNext(&it, NULL, &e) && SpanIs(&e, "8"));
+			CHECK(!JsonIterNext(&it, NULL, &e));
+			JsonIterInit(&it, &v);
+			(void) JsonIterNext(&it, NULL, &e);
+			JsonIterInit(&it, &e);
+			while (JsonIterNext(&it, NULL, &e))
+			{
+				if (n >= 1 && n <= 3)
+					CHECKF(SpanIs(&e, inner[i]), "pad %d: %.*s", pad, (int) e.len, e.start);
+				n++;
+			}
+			CHECK(n == 5);
+			WalkCheck(&v, 0);
+			pfree(d.data);
+			ArenaReset();
+		}
+	}
+}
+
 /* Builds n nested levels: arrays, or objects {"a": ...}, around a 0. */
 static char *
 Nest(int n, bool objects, bool closed, size_t *lenp)
@@ -1717,6 +1779,7 @@ main(int argc, char **argv)
 	TestValid();
 	TestInvalid();
 	TestStringBoundaries();
+	TestSkipBlocks();
 	TestDepth();
 	TestTruncationAndMutation();
 	TestIter();
