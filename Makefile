@@ -20,7 +20,10 @@ OBJS = \
 	src/markers.o \
 	src/mapping.o
 
-# One install script in the repo, copied to the versioned name.
+# The install script: the core (tables, ingest, read side), then the
+# dashboard's queries, then access control, concatenated to the versioned
+# name. Each part is one concern; together they are one install script.
+INSTALL_PARTS = src/dozor.sql src/dashboard.sql src/access.sql
 DATA_built  = dozor--$(EXTVERSION).sql
 EXTRA_CLEAN = dozor--$(EXTVERSION).sql
 
@@ -40,5 +43,5 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-dozor--$(EXTVERSION).sql: src/dozor.sql
-	cp $< $@
+dozor--$(EXTVERSION).sql: $(INSTALL_PARTS)
+	cat $^ > $@

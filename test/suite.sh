@@ -10,3 +10,9 @@ if ! make -s installcheck; then
 fi
 echo "== concurrency"
 bash test/concurrency.sh
+# Further server-side checks, one script per concern, in name order.
+for t in test/suite.d/*.sh; do
+  [ -e "$t" ] || continue
+  echo "== $(basename "$t" .sh)"
+  bash "$t"
+done

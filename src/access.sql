@@ -1,0 +1,2 @@
+-- dozor install script, part 3: roles, grants and row-level security.
+-- Appended after src/dashboard.sql by the Makefile.
