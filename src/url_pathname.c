@@ -588,8 +588,10 @@ UrlIdnaMap(uint32 c)
 	if (c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
 		c == 0x202f || c == 0x205f || c == 0x3000)
 		return ' ';
-	/* Disallowed: C1 controls, joiners (CheckJoiners), bidi controls,
-	 * separators, specials, private use, noncharacters. */
+	/*
+	 * Disallowed: C1 controls, joiners (CheckJoiners), bidi controls,
+	 * separators, specials, private use, noncharacters.
+	 */
 	if (c <= 0x9f || c == 0x61c || c == 0x200c || c == 0x200d ||
 		c == 0x200e || c == 0x200f || (c >= 0x2028 && c <= 0x202e) ||
 		(c >= 0x2066 && c <= 0x2069) || (c >= 0xfff9 && c <= 0xffff) ||
@@ -686,8 +688,8 @@ UrlIdnaLabelValid(const uint32 *cps, size_t n)
  * Checks a Punycode label body (after "xn--"): it must decode, to a
  * non-empty label of code points that are valid as they stand (no mapping
  * applies).  A label that decodes to ASCII only is accepted, as browsers
- * do.  Only the decoded set of code
- * points matters, so it is checked without building the label (linear).
+ * do.  Only the set of decoded code points matters, so the label is never
+ * built (which would be quadratic in its length).
  */
 static bool
 UrlPunycodeValid(const char *s, size_t len)

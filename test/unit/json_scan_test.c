@@ -19,6 +19,9 @@
 #include "common/jsonapi.h"
 #include "mb/pg_wchar.h"
 
+/* An empty span, so that a failed lookup leaves something harmless behind. */
+#define NO_SPAN {NULL, 0, JSON_KIND_NONE, false}
+
 static long n_checks = 0;
 static long n_failed = 0;
 
@@ -151,11 +154,15 @@ static void
 WalkCheck(const JsonSpan *v, int depth)
 {
 	JsonScanner s;
-	JsonSpan	w;
-	char	   *copy = malloc(v->len);
+	JsonSpan	w = NO_SPAN;
+	char	   *copy;
 	bool		ok;
 	char	   *pgtext;
 
+	CHECKF(v->start != NULL && v->len > 0, "nothing to walk (the parse failed)");
+	if (v->start == NULL || v->len == 0)
+		return;
+	copy = malloc(v->len);
 	memcpy(copy, v->start, v->len);
 	JsonScanInit(&s, copy, v->len);
 	ok = JsonScanValue(&s, &w) && JsonScanAtEnd(&s);
@@ -216,8 +223,8 @@ WalkCheck(const JsonSpan *v, int depth)
 		case JSON_KIND_ARRAY:
 			{
 				JsonIter	it;
-				JsonSpan	k;
-				JsonSpan	e;
+				JsonSpan	k = NO_SPAN;
+				JsonSpan	e = NO_SPAN;
 				const char *prev = v->start + 1;
 				const char *close = v->start + v->len - 1;
 				int			n = 0;
@@ -331,7 +338,7 @@ TestValid(void)
 
 	for (i = 0; i < lengthof(cases); i++)
 	{
-		JsonSpan	v;
+		JsonSpan	v = NO_SPAN;
 		bool		ok = Parse(cases[i].doc, &v);
 
 		CHECKF(ok, "valid document rejected: %s", cases[i].doc);
@@ -347,7 +354,7 @@ TestValid(void)
 
 	/* spans and has_escapes of top-level values */
 	{
-		JsonSpan	v;
+		JsonSpan	v = NO_SPAN;
 
 		CHECK(Parse("  {\"a\":1}  ", &v) && SpanIs(&v, "{\"a\":1}"));
 		CHECK(Parse("\"a\\nb\"", &v) && v.has_escapes);
@@ -361,7 +368,7 @@ TestValid(void)
 		const char *text = " 1 [2]{\"a\":3}\"x\"null  ";
 		char	   *b = Keep(text, strlen(text));
 		JsonScanner s;
-		JsonSpan	v;
+		JsonSpan	v = NO_SPAN;
 
 		JsonScanInit(&s, b, strlen(text));
 		CHECK(JsonScanValue(&s, &v) && SpanIs(&v, "1") && v.kind == JSON_KIND_NUMBER);
@@ -380,7 +387,7 @@ TestValid(void)
 	{
 		const char *text = "[1,2]garbage";
 		JsonScanner s;
-		JsonSpan	v;
+		JsonSpan	v = NO_SPAN;
 
 		CHECK(ParseLen(text, 5, &s, &v) && v.len == 5);
 		CHECK(!ParseLen(text, 4, &s, &v));
@@ -519,7 +526,7 @@ TestInvalid(void)
 	for (i = 0; i < lengthof(cases); i++)
 	{
 		JsonScanner s;
-		JsonSpan	v;
+		JsonSpan	v = NO_SPAN;
 		bool		ok = ParseLen(cases[i].doc, strlen(cases[i].doc), &s, &v);
 
 		CHECKF(!ok, "invalid document accepted: %s", cases[i].doc);
@@ -539,7 +546,7 @@ TestInvalid(void)
 	/* NUL bytes (need explicit lengths) */
 	{
 		JsonScanner s;
-		JsonSpan	v;
+		JsonSpan	v = NO_SPAN;
 
 		CHECK(!ParseLen("\0", 1, &s, &v) && s.error_pos == 0);
 		CHECK(!ParseLen("[\"a\0b\"]", 7, &s, &v) && s.error_pos == 3 &&
@@ -568,7 +575,7 @@ TestStringBoundaries(void)
 			for (k = 0; k < lengthof(specials); k++)
 			{
 				JsonScanner s;
-				JsonSpan	v;
+				JsonSpan	v = NO_SPAN;
 				bool		ok;
 				char		c = specials[k];
 				int			n = 0;
@@ -612,8 +619,8 @@ TestStringBoundaries(void)
 	for (len = 0; len <= 40; len++)
 	{
 		StringInfoData d;
-		JsonSpan	v;
-		JsonSpan	e;
+		JsonSpan	v = NO_SPAN;
+		JsonSpan	e = NO_SPAN;
 		JsonIter	it;
 		int			i;
 
@@ -658,8 +665,8 @@ TestSkipBlocks(void)
 		for (i = 0; i < lengthof(inner); i++)
 		{
 			StringInfoData d;
-			JsonSpan	v;
-			JsonSpan	e;
+			JsonSpan	v = NO_SPAN;
+			JsonSpan	e = NO_SPAN;
 			JsonIter	it;
 			int			n = 0;
 
@@ -731,7 +738,7 @@ TestDepth(void)
 			size_t		len;
 			char	   *doc = Nest(levels[i], obj, true, &len);
 			JsonScanner s;
-			JsonSpan	v;
+			JsonSpan	v = NO_SPAN;
 			bool		ok = ParseLen(doc, len, &s, &v);
 
 			if (levels[i] <= JSON_MAX_DEPTH)
@@ -763,7 +770,7 @@ TestDepth(void)
 		char	   *doc = Nest(100000, false, true, &len);
 		char	   *b = Keep(doc, len);
 		JsonScanner s;
-		JsonSpan	v;
+		JsonSpan	v = NO_SPAN;
 
 		JsonScanInit(&s, b, len);
 		CHECK(!JsonScanValue(&s, &v) && s.too_deep);
@@ -775,8 +782,8 @@ TestDepth(void)
 	/* the trusted walk goes down a 9000-level mixed nest without recursion */
 	{
 		StringInfoData d;
-		JsonSpan	v;
-		JsonSpan	cur;
+		JsonSpan	v = NO_SPAN;
+		JsonSpan	cur = NO_SPAN;
 		int			n = 0;
 
 		initStringInfo(&d);
@@ -790,7 +797,7 @@ TestDepth(void)
 		for (;;)
 		{
 			JsonIter	it;
-			JsonSpan	first;
+			JsonSpan	first = NO_SPAN;
 
 			if (cur.kind == JSON_KIND_OBJECT)
 			{
@@ -799,7 +806,7 @@ TestDepth(void)
 			}
 			else if (cur.kind == JSON_KIND_ARRAY)
 			{
-				JsonSpan	second;
+				JsonSpan	second = NO_SPAN;
 
 				JsonIterInit(&it, &cur);
 				CHECK(JsonIterNext(&it, NULL, &first));
@@ -831,7 +838,7 @@ TestDepth(void)
 			bool	   *isobj = malloc(depth * sizeof(bool));
 			StringInfoData d;
 			JsonScanner s;
-			JsonSpan	v;
+			JsonSpan	v = NO_SPAN;
 			int			bad;
 			int			closepos;
 
@@ -880,7 +887,7 @@ TestTruncationAndMutation(void)
 	size_t		cut;
 	size_t		i;
 	JsonScanner s;
-	JsonSpan	v;
+	JsonSpan	v = NO_SPAN;
 
 	CHECK(ParseLen(rrweb_event, len, &s, &v) && v.kind == JSON_KIND_OBJECT);
 	WalkCheck(&v, 0);
@@ -924,9 +931,9 @@ TestTruncationAndMutation(void)
 static void
 TestIter(void)
 {
-	JsonSpan	v;
-	JsonSpan	k;
-	JsonSpan	e;
+	JsonSpan	v = NO_SPAN;
+	JsonSpan	k = NO_SPAN;
+	JsonSpan	e = NO_SPAN;
 	JsonIter	it;
 
 	CHECK(Parse("[]", &v));
@@ -1066,9 +1073,9 @@ TestIter(void)
 static void
 TestObjectGet(void)
 {
-	JsonSpan	v;
-	JsonSpan	r;
-	JsonSpan	data;
+	JsonSpan	v = NO_SPAN;
+	JsonSpan	r = NO_SPAN;
+	JsonSpan	data = NO_SPAN;
 
 	CHECK(Parse("{\"a\":1,\"b\":2,\"a\":3}", &v));
 	CHECK(JsonObjectGet(&v, "a", &r) && SpanIs(&r, "3"));
@@ -1156,7 +1163,7 @@ TestStrings(void)
 
 	for (i = 0; i < lengthof(cases); i++)
 	{
-		JsonSpan	v;
+		JsonSpan	v = NO_SPAN;
 		StringInfoData d;
 		size_t		dlen = strlen(cases[i].decoded);
 
@@ -1178,8 +1185,8 @@ TestStrings(void)
 	}
 
 	{
-		JsonSpan	v;
-		JsonSpan	num;
+		JsonSpan	v = NO_SPAN;
+		JsonSpan	num = NO_SPAN;
 
 		CHECK(Parse("\"t\\u0079pe\"", &v));
 		CHECK(JsonStringEquals(&v, "type"));
@@ -1263,7 +1270,7 @@ TestNumbers(void)
 		{"0.1", 0.1},
 	};
 	int			i;
-	JsonSpan	v;
+	JsonSpan	v = NO_SPAN;
 
 	for (i = 0; i < lengthof(cases); i++)
 	{
@@ -1292,7 +1299,7 @@ TestNumbers(void)
 	CHECK(Parse("[12,3]", &v));
 	{
 		JsonIter	it;
-		JsonSpan	e;
+		JsonSpan	e = NO_SPAN;
 
 		JsonIterInit(&it, &v);
 		CHECK(JsonIterNext(&it, NULL, &e) && JsonNumberValue(&e) == 12.0);
@@ -1321,7 +1328,7 @@ TestTruthy(void)
 
 	for (i = 0; i < lengthof(cases); i++)
 	{
-		JsonSpan	v;
+		JsonSpan	v = NO_SPAN;
 
 		CHECK(Parse(cases[i].json, &v));
 		CHECKF(JsonIsTruthy(&v) == cases[i].truthy, "truthiness of %s", cases[i].json);
@@ -1371,7 +1378,7 @@ TestTextForPostgres(void)
 
 	for (i = 0; i < lengthof(cases); i++)
 	{
-		JsonSpan	v;
+		JsonSpan	v = NO_SPAN;
 		char	   *t;
 
 		if (cases[i].out == NULL)
@@ -1385,8 +1392,8 @@ TestTextForPostgres(void)
 
 	/* a member value on its own, and an empty span */
 	{
-		JsonSpan	v;
-		JsonSpan	r;
+		JsonSpan	v = NO_SPAN;
+		JsonSpan	r = NO_SPAN;
 		char	   *t;
 		JsonSpan	none = {NULL, 0, JSON_KIND_NONE, false};
 
@@ -1537,7 +1544,7 @@ TestFuzz(int rounds)
 	{
 		StringInfoData d;
 		JsonScanner s;
-		JsonSpan	v;
+		JsonSpan	v = NO_SPAN;
 		bool		ours;
 		bool		pg;
 		int			muts;
@@ -1724,9 +1731,9 @@ Throughput(void)
 	for (rep = 0; rep < 5; rep++)
 	{
 		JsonScanner s;
-		JsonSpan	v;
-		JsonSpan	e;
-		JsonSpan	f;
+		JsonSpan	v = NO_SPAN;
+		JsonSpan	e = NO_SPAN;
+		JsonSpan	f = NO_SPAN;
 		JsonIter	it;
 		double		t0;
 		bool		ok;

@@ -116,6 +116,11 @@ async function recordBusy(browser, { origin, endpoint, apiKey, rounds = 40000 })
   const { context, page } = await sdkPage(browser, { endpoint, apiKey, flushMs: 1000 });
   await page.goto(`${origin}/busy`);
   await page.waitForFunction(() => window.__dozor && window.dozor);
+  // Traits that text/jsonb cannot hold as sent: dozor must store U+FFFD.
+  // (Built in the page: a lone surrogate would not survive the trip there.)
+  const identity = { userId: 'busy-user', traits: { note: 'nul:\u0000 half:\ud83d pair:\ud83d\ude00', n: 1 } };
+  await page.evaluate(() => window.dozor.identify('busy-user', {
+    note: `nul:${String.fromCharCode(0)} half:${String.fromCharCode(0xd83d)} pair:\u{1f600}`, n: 1 }));
   await wander(page, 100, 20, 20);
   await page.click('#notes');
   await page.keyboard.type('secret note that must be masked', { delay: 5 });
@@ -125,7 +130,7 @@ async function recordBusy(browser, { origin, endpoint, apiKey, rounds = 40000 })
   await page.waitForTimeout(700);
   const result = await finish(page);
   await context.close();
-  return Object.assign(result, { firstUrl: `${origin}/busy` });
+  return Object.assign(result, { firstUrl: `${origin}/busy`, routes: ['/busy/live'], identity });
 }
 
 module.exports = { launch, recordCheckout, recordBusy };

@@ -191,4 +191,4 @@ function markers(evs, initialUrl) {
 }
 
 module.exports = { splitJsonArray, sessionStream, classify, pathnameOf, timeline, historyFeed, consoleFeed,
-  markers, pgText };
+  markers, pgText, deepPgText };

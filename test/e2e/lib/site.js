@@ -13,7 +13,6 @@ const files = {
   '/vendor/rrweb.js': path.join(here, 'node_modules/rrweb/dist/rrweb.umd.min.cjs'),
   '/vendor/console-record.js': path.join(here,
     'node_modules/@rrweb/rrweb-plugin-console-record/dist/rrweb-plugin-console-record.umd.min.cjs'),
-  '/busy': path.join(here, 'pages/busy.html'),
 };
 
 const cors = {
@@ -40,8 +39,11 @@ function startSite() {
       return;
     }
     let file = files[url.pathname];
-    if (!file && (url.pathname === '/shop' || url.pathname.startsWith('/shop/'))) {
-      file = path.join(here, 'pages/shop.html');   // SPA: every route serves the app
+    // Single-page apps: every route of one serves its page.
+    for (const app of ['shop', 'busy']) {
+      if (!file && (url.pathname === `/${app}` || url.pathname.startsWith(`/${app}/`))) {
+        file = path.join(here, `pages/${app}.html`);
+      }
     }
     if (!file || req.method !== 'GET') { res.writeHead(404); return res.end('not found'); }
     const type = file.endsWith('.html') ? 'text/html; charset=utf-8' : 'text/javascript; charset=utf-8';
