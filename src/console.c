@@ -23,11 +23,12 @@
 
 /* Reports a console event that the stored bytes do not hold. */
 static void
-ConsoleCorrupt(void)
+ConsoleCorrupt(int64 batch_id, int index)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("stored console event is corrupt")));
+			 errmsg("stored batch %lld is corrupt: console event %d does not parse",
+					(long long) batch_id, index)));
 }
 
 /* A JSON value as text: strings decoded, anything else as its JSON text. */
@@ -65,7 +66,8 @@ TextArrayMember(const JsonSpan *object, const char *name)
 
 /* Emits one console row from the event's text. */
 static void
-EmitConsoleRow(const char *text, size_t len, int64 ts, int64 offset, ReturnSetInfo *rsinfo)
+EmitConsoleRow(const char *text, size_t len, int64 ts, int64 offset,
+			   const StreamEvent *ev, ReturnSetInfo *rsinfo)
 {
 	JsonScanner scanner;
 	JsonSpan	event;
@@ -77,13 +79,13 @@ EmitConsoleRow(const char *text, size_t len, int64 ts, int64 offset, ReturnSetIn
 
 	/* Stored bytes are hostile: verify before trusting the scanner's walk. */
 	if (pg_encoding_verifymbstr(PG_UTF8, text, (int) len) != (int) len)
-		ConsoleCorrupt();
+		ConsoleCorrupt(StreamEventBatchId(ev), ev->index);
 	JsonScanInit(&scanner, text, len);
 	if (!JsonScanValue(&scanner, &event) || !JsonScanAtEnd(&scanner) ||
 		event.kind != JSON_KIND_OBJECT ||
 		!JsonObjectGet(&event, "data", &data) || data.kind != JSON_KIND_OBJECT ||
 		!JsonObjectGet(&data, "payload", &payload))
-		ConsoleCorrupt();
+		ConsoleCorrupt(StreamEventBatchId(ev), ev->index);
 
 	values[0] = Int64GetDatum(offset);
 	values[1] = Int64GetDatum(ts);
@@ -128,7 +130,7 @@ BuildConsole(SessionStream *stream, bool compress, int64 gap_ms, int64 cap_ms,
 			size_t		len;
 			const char *text = StreamEventText(stream, &ev, &len);
 
-			EmitConsoleRow(text, len, ts, ts - first, rsinfo);
+			EmitConsoleRow(text, len, ts, ts - first, &ev, rsinfo);
 		}
 	}
 }

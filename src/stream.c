@@ -408,6 +408,12 @@ StreamEventText(SessionStream *s, const StreamEvent *ev, size_t *len)
 	return start;
 }
 
+int64
+StreamEventBatchId(const StreamEvent *ev)
+{
+	return ev->batch->row.id;
+}
+
 Jsonb *
 StreamMarkerPayload(SessionStream *s, const StreamEvent *ev)
 {

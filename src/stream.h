@@ -40,6 +40,9 @@ extern bool StreamNext(SessionStream *s, StreamEvent *ev);
 /* The event's JSON text as stored (inflates its batch on first use). */
 extern const char *StreamEventText(SessionStream *s, const StreamEvent *ev, size_t *len);
 
+/* The id of the stored batch holding the event (0 for arrays). */
+extern int64 StreamEventBatchId(const StreamEvent *ev);
+
 /* data.payload of a url or identity marker event, as jsonb. */
 extern Jsonb *StreamMarkerPayload(SessionStream *s, const StreamEvent *ev);
 

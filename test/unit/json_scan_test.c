@@ -106,7 +106,8 @@ PgValid(const char *buf, size_t len, bool need_escapes)
 	JsonLexContext *lex;
 	JsonParseErrorType r;
 
-	memcpy(copy, buf, len);
+	if (len > 0)
+		memcpy(copy, buf, len);
 	copy[len] = '\0';
 	lex = makeJsonLexContextCstringLen(copy, (int) len, PG_UTF8, need_escapes);
 	r = pg_parse_json(lex, &nullSemAction);

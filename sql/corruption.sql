@@ -1,0 +1,39 @@
+-- Stored bytes are hostile too: corrupt blobs and indexes give XX001
+-- naming the batch, never a crash or a wrong answer.
+SELECT ingest_events('cb6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d',
+  evs(o(1000), c(2000, 'warn'), u(3000, '/x'), o(100000))) AS cor \gset
+SELECT id AS bid FROM dozor.event_batches WHERE session_id = :cor \gset
+CREATE TEMP TABLE pristine AS SELECT data, timeline FROM dozor.event_batches WHERE id = :bid;
+
+-- Replaces the stored bytes of the batch and shows what each feed says,
+-- with the batch id replaced by "N" so the output is stable.
+CREATE FUNCTION corrupt(new_data bytea, new_timeline bytea) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+    b bigint := (SELECT id FROM dozor.event_batches WHERE session_id = (SELECT id FROM dozor.sessions WHERE external_id = 'cb6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d'));
+    s bigint := (SELECT id FROM dozor.sessions WHERE external_id = 'cb6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d');
+    q text;
+BEGIN
+    UPDATE dozor.event_batches SET data = new_data, timeline = new_timeline WHERE id = b;
+    FOREACH q IN ARRAY ARRAY['SELECT count(*) FROM dozor_history(%s)', 'SELECT length(dozor_events(%s)::text)',
+                             'SELECT count(*) FROM dozor_console(%s)', 'SELECT dozor_to_compressed(%s, 5000)'] LOOP
+        RETURN NEXT regexp_replace(expect_error(format(q, s)), 'batch [0-9]+', 'batch N');
+    END LOOP;
+END
+$$;
+
+-- Flipped gzip payload byte, truncated gzip, a gzip of other bytes.
+SELECT corrupt(set_byte(p.data, 20, get_byte(p.data, 20) # 255), p.timeline) FROM pristine p;
+SELECT corrupt(substring(p.data FROM 1 FOR 30), p.timeline) FROM pristine p;
+SELECT corrupt(dozor_gzip(convert_to('[{"type":3}]', 'UTF8')), p.timeline) FROM pristine p;
+-- Same length, different content: the index no longer points at events.
+SELECT corrupt(dozor_gzip(convert_to(translate(convert_from(dozor_gunzip(p.data), 'UTF8'), '{}', '()'), 'UTF8')), p.timeline) FROM pristine p;
+-- Index: bad magic, truncated, wrong event count, flipped timestamp, trailing byte.
+SELECT corrupt(p.data, set_byte(p.timeline, 0, 0)) FROM pristine p;
+SELECT corrupt(p.data, substring(p.timeline FROM 1 FOR 5)) FROM pristine p;
+SELECT corrupt(p.data, set_byte(p.timeline, 2, 9)) FROM pristine p;
+SELECT corrupt(p.data, set_byte(p.timeline, 3, get_byte(p.timeline, 3) # 64)) FROM pristine p;
+SELECT corrupt(p.data, p.timeline || '\x00'::bytea) FROM pristine p;
+SELECT corrupt(p.data, ''::bytea) FROM pristine p;
+-- Restored, everything reads again.
+SELECT corrupt(p.data, p.timeline) FROM pristine p;
