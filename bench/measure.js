@@ -413,41 +413,44 @@ function table(R) {
   log('');
 }
 
-function goal(label, desc, value, target, better, judged, unit = '×') {
+function goal(label, desc, value, target, better, judged, unit = '×', valueMin = null) {
   const ok = value == null ? null : better === 'higher' ? value >= target : value <= target;
   const mark = value == null ? 'n/a ' : !judged ? 'info' : ok ? 'PASS' : 'MISS';
   const vs = value == null ? '—' : unit === '×' ? f2(value) + '×' : f2(value) + ' ' + unit;
   const tgt = (better === 'higher' ? '≥ ' : '≤ ') + (unit === '×' ? target + '×' : target + ' ' + unit);
-  result.goals.push({ size: label, goal: desc, value, target, better, status: mark });
-  log(`| ${mark} | ${label} | ${desc} | ${vs} | ${tgt} |`);
+  const vm = valueMin == null ? '' : unit === '×' ? f2(valueMin) + '×' : f2(valueMin);
+  result.goals.push({ size: label, goal: desc, value, value_by_min: valueMin, target, better, status: mark });
+  log(`| ${mark} | ${label} | ${desc} | ${vs} | ${vm} | ${tgt} |`);
 }
 function ratios() {
   log('### Goals (issue 4), computed pair by pair from the medians of this run');
   log('');
-  log('| | size | ratio | measured | goal |');
-  log('|---|---|---|---:|---:|');
+  log('| | size | ratio | by medians | by mins | goal |');
+  log('|---|---|---|---:|---:|---:|');
   const labels = Object.keys(result.sizes);
   for (const label of labels) {
     const R = result.sizes[label];
     const M = (k) => (R.methods[k] && !R.methods[k].error ? R.methods[k].median : null);
+    const Mn = (k) => (R.methods[k] && !R.methods[k].error ? R.methods[k].min : null);
+    const q = (a, b) => (a != null && b != null && b > 0 ? a / b : null);
     const judged = R.events >= 100000;
     const app = M('app-side history (fetch + pipeline)');
     const appNoFetch = M('app-side history, no fetch');
     const ld = M('raw inflate, libdeflate');
     for (const fn of ['dozor_history', 'dozor_markers', 'dozor_to_compressed']) {
       const t = M(fn);
-      goal(label, `app-side history pipeline (fetch + gunzip + parse + sort + feed) / ${fn}`, t && app ? app / t : null, 200, 'higher', judged);
-      if (t && appNoFetch) goal(label, `  same without the fetch / ${fn}`, appNoFetch / t, 200, 'higher', false);
-      goal(label, `raw libdeflate inflate of all batches / ${fn}`, t && ld ? ld / t : null, 8, 'higher', judged);
+      goal(label, `app-side history pipeline (fetch + gunzip + parse + sort + feed) / ${fn}`, q(app, t), 200, 'higher', judged, '×', q(Mn('app-side history (fetch + pipeline)'), Mn(fn)));
+      if (t && appNoFetch) goal(label, `  same without the fetch / ${fn}`, q(appNoFetch, t), 200, 'higher', false, '×', q(Mn('app-side history, no fetch'), Mn(fn)));
+      goal(label, `raw libdeflate inflate of all batches / ${fn}`, q(ld, t), 8, 'higher', judged, '×', q(Mn('raw inflate, libdeflate'), Mn(fn)));
     }
     const ev = M('dozor_events');
     const appEv = M('app-side gunzip+parse+sort+stringify');
-    goal(label, 'app-side gunzip + parse + sort + stringify / dozor_events', ev && appEv ? appEv / ev : null, 15, 'higher', judged);
-    goal(label, 'dozor_events / raw libdeflate inflate', ev && ld ? ev / ld : null, 1.5, 'lower', judged);
+    goal(label, 'app-side gunzip + parse + sort + stringify / dozor_events', q(appEv, ev), 15, 'higher', judged, '×', q(Mn('app-side gunzip+parse+sort+stringify'), Mn('dozor_events')));
+    goal(label, 'dozor_events / raw libdeflate inflate', q(ev, ld), 1.5, 'lower', judged, '×', q(Mn('dozor_events'), Mn('raw inflate, libdeflate')));
     const evf = M('dozor_events fetched');
-    if (evf && ld) goal(label, '  dozor_events fetched by the client / raw libdeflate inflate', evf / ld, 1.5, 'lower', false);
+    if (evf && ld) goal(label, '  dozor_events fetched by the client / raw libdeflate inflate', q(evf, ld), 1.5, 'lower', false, '×', q(Mn('dozor_events fetched'), Mn('raw inflate, libdeflate')));
     const con = M('dozor_console');
-    goal(label, `dozor_console / raw libdeflate inflate of all batches (inflates only the ${R.console_batches} console batches: < 0.5)`, con && ld ? con / ld : null, 0.5, 'lower', judged);
+    goal(label, `dozor_console / raw libdeflate inflate of all batches (inflates only the ${R.console_batches} console batches: < 0.5)`, q(con, ld), 0.5, 'lower', judged, '×', q(Mn('dozor_console'), Mn('raw inflate, libdeflate')));
     // judged on the backend's own memory: VmHWM less the shared buffers it
     // touched (those pages are the server's cache, not the backend's)
     const mem = (fn) => (R.memory[fn] && !R.memory[fn].error ? R.memory[fn] : null);
@@ -463,8 +466,8 @@ function ratios() {
     if (st) { const m = /^(libdeflate|zlib)-(\d+)$/.exec(st); if (m && I.compress[`${m[1]}_compress_${m[2]}`]) refName = `${m[1]}_compress_${m[2]}`; }
     I.compress_ref = refName;
     const ref = I.compress[refName].median;
-    goal(I.source, `ingest of one ${I.batch.events}-event batch / gzip-compressing it alone at the storage codec and level (${refName.replace('_compress_', ' level ')}${st ? '' : ', storage level not detected'})`, I.batch.median / ref, 1.5, 'lower', true);
-    for (const k of Object.keys(I.compress)) if (k !== refName) goal(I.source, `  ingest / ${k.replace('_compress_', ' level ')} compress`, I.batch.median / I.compress[k].median, 1.5, 'lower', false);
+    goal(I.source, `ingest of one ${I.batch.events}-event batch / gzip-compressing it alone at the storage codec and level (${refName.replace('_compress_', ' level ')}${st ? '' : ', storage level not detected'})`, I.batch.median / ref, 1.5, 'lower', true, '×', I.batch.min / I.compress[refName].min);
+    for (const k of Object.keys(I.compress)) if (k !== refName) goal(I.source, `  ingest / ${k.replace('_compress_', ' level ')} compress`, I.batch.median / I.compress[k].median, 1.5, 'lower', false, '×', I.batch.min / I.compress[k].min);
   } else goal(I.source || '—', 'ingest of one 500-event batch / compressing it alone', null, 1.5, 'lower', true);
   if (I.pgbench && !I.pgbench.error) {
     goal('pgbench', `ingest throughput, ${I.pgbench.clients} clients, ${I.pgbench.errors} errors`, I.pgbench.errors ? 0 : I.pgbench.events_per_s, 50000, 'higher', true, 'events/s');

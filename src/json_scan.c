@@ -18,10 +18,11 @@
  * portable SWAR arithmetic elsewhere.
  *
  * The JsonIter functions and the string helpers trust that their span was
- * validated, so they skip nested values by counting brackets and jumping
- * over strings with memchr. "Trusted" only means that malformed input gives
- * meaningless answers: they still never read outside the span, and every
- * iteration step consumes at least one byte, so they always terminate.
+ * validated, so they skip nested values by counting brackets outside
+ * strings, again a vector at a time, and never look at numbers, literals or
+ * escapes. "Trusted" only means that malformed input gives meaningless
+ * answers: they still never read outside the span, and every iteration step
+ * consumes at least one byte, so they always terminate.
  *
  * Lone surrogate escapes (\ud83d) and \u0000 are valid JSON and browsers do
  * emit them; PostgreSQL text cannot hold them, so wherever text leaves this
@@ -540,7 +541,7 @@ done:
 	out->start = vstart;
 	out->len = p - vstart;
 	out->kind = JsonKindOf(*vstart);
-	/* only a top-level string's own escapes were the last ones scanned */
+	/* a top-level string is the only string scanned, so the flag is its own */
 	out->has_escapes = (out->kind == JSON_KIND_STRING) && has_escapes;
 	s->pos = p - s->buf;
 	return true;
@@ -563,16 +564,15 @@ JsonScanAtEnd(JsonScanner *s)
 }
 
 /*
- * Trusted skip over the string whose opening quote is at p, bounded by end.
+ * Trusted skip over string contents starting at q, just inside a string.
  * Returns the position after the closing quote (end if there is none) and
- * tells whether the string holds a backslash. It shares the validator's
- * vector search; a backslash always escapes the next byte, so the closing
- * quote is the first quote not consumed by an escape.
+ * tells whether a backslash was seen. It shares the validator's vector
+ * search; a backslash always escapes the next byte, so the closing quote is
+ * the first quote not consumed by an escape.
  */
 static const char *
-JsonSkipString(const char *p, const char *end, bool *has_escapes)
+JsonSkipStringBody(const char *q, const char *end, bool *has_escapes)
 {
-	const char *q = p + 1;
 	bool		escaped = false;
 
 	for (;;)
@@ -606,8 +606,8 @@ JsonSkipString(const char *p, const char *end, bool *has_escapes)
  * Only quotes and brackets matter. With SSE2, a 16-byte block without a
  * backslash is handled whole: a prefix XOR of its quote bits marks the
  * bytes inside strings, and only the brackets outside them are visited.
- * A block holding a backslash goes through the byte loop, which knows that
- * a backslash in a string escapes the next byte.
+ * A block holding a backslash, and every block without SSE2, goes through
+ * the byte loop, which jumps over whole strings.
  */
 static const char *
 JsonSkipContainer(const char *p, const char *end)
@@ -667,22 +667,19 @@ JsonSkipContainer(const char *p, const char *end)
 		while (p < stop)
 		{
 			uint8		cls;
+			bool		dummy;
 
 			if (in_string)
 			{
-				if (*p == '\\')
-					p += Min(2, end - p);	/* may step past stop: fine */
-				else
-				{
-					in_string = (*p != '"');
-					p++;
-				}
+				/* a vector block ended inside this string */
+				p = JsonSkipStringBody(p, end, &dummy);
+				in_string = false;
 				continue;
 			}
 			cls = json_skip_class[(uint8) *p];
 			p++;
 			if (cls == SKIP_QUOTE)
-				in_string = true;
+				p = JsonSkipStringBody(p, end, &dummy);	/* may pass stop: fine */
 			else if (cls == SKIP_OPEN)
 				depth++;
 			else if (cls == SKIP_CLOSE && --depth == 0)
@@ -710,7 +707,7 @@ JsonSkipValue(const char *p, const char *end, JsonSpan *out)
 			p = JsonSkipContainer(p, end);
 			break;
 		case JSON_KIND_STRING:
-			p = JsonSkipString(p, end, &has_escapes);
+			p = JsonSkipStringBody(p + 1, end, &has_escapes);
 			break;
 		case JSON_KIND_NUMBER:
 			p++;

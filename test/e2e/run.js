@@ -141,6 +141,24 @@ async function checkSession(db, label, rec, apiKey) {
   const consRaw = (await db.query('SELECT * FROM dozor_console($1, false)', [s.id])).rows;
   same(P + 'dozor_console (real timeline) equals the dashboard rules', consRaw, ref.consoleFeed(evs, { compressIdle: false }));
 
+  // The pure counterparts over the merged stream agree with the session functions.
+  const pure = (await db.query(`WITH e AS (SELECT dozor_events($1) AS j)
+    SELECT (SELECT json_agg(h) FROM dozor_build_history((SELECT j FROM e), $2, $3, true) h)::text AS hist,
+           (SELECT json_agg(c) FROM dozor_console_logs((SELECT j FROM e), true) c)::text AS cons,
+           (SELECT json_agg(m) FROM dozor_extract_markers((SELECT j FROM e)) m)::text AS markers,
+           dozor_compress_events((SELECT j FROM e))::text = dozor_events($1, true)::text AS compressed_same`,
+  [s.id, rec.firstUrl, maxTs])).rows[0];
+  const jsonRows = (rows) => (rows.length ? JSON.parse(JSON.stringify(rows)) : null);
+  same(P + 'pure counterparts (dozor_build_history, dozor_console_logs, dozor_extract_markers, dozor_compress_events) agree',
+    [JSON.parse(pure.hist), JSON.parse(pure.cons), JSON.parse(pure.markers), pure.compressed_same],
+    [jsonRows(hist), jsonRows(cons), jsonRows(mk.slice(1)), true]);
+  // Timeline mapping, both ways, at every event timestamp and mid-gap.
+  const probes = [...new Set([...stamps, ...tl.ranges.map((r) => (r.origStart + r.origEnd) / 2)])];
+  const mapped = (await db.query(`SELECT t, dozor_to_compressed($1, t) AS c, dozor_to_real($1, dozor_to_compressed($1, t)) AS r
+    FROM unnest($2::float8[]) t`, [s.id, probes])).rows;
+  same(P + `dozor_to_compressed / dozor_to_real at ${probes.length} points`,
+    mapped.map((m) => [m.t, m.c, m.r]), probes.map((t) => [t, tl.toCompressed(t), t]));
+
   // The same feeds through the HTTP layer.
   for (const [p, rows] of [['history', hist], ['console', cons], ['markers', mk]]) {
     const r = await http('GET', `/api/sessions/${s.id}/${p}`);

@@ -1779,7 +1779,7 @@ Throughput(void)
 int
 main(int argc, char **argv)
 {
-	int			fuzz_rounds = 30000;
+	int			fuzz_rounds = 100000;
 
 	if (argc > 1)
 		fuzz_rounds = atoi(argv[1]);
