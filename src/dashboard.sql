@@ -45,21 +45,21 @@ CREATE INDEX tracked_users_traits_idx ON dozor.tracked_users USING gin (traits);
 
 -- A timestamp as a cursor key: microseconds since the epoch (exact, and
 -- independent of DateStyle and TimeZone), or 'infinity' / '-infinity'.
+-- (No SET search_path on these two, so that they inline into the list
+-- queries; everything in them is qualified.)
 CREATE FUNCTION @extschema@.dozor_cursor_ts_key(t timestamptz)
 RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$
     SELECT CASE WHEN pg_catalog.isfinite(t)
-                THEN (EXTRACT(epoch FROM t) * 1000000)::bigint::text
-                ELSE t::text END
+                THEN (EXTRACT(epoch FROM t) * 1000000)::bigint::pg_catalog.text
+                ELSE t::pg_catalog.text END
 $$;
 
 -- An opaque cursor from its parts (see the top of this file).
 CREATE FUNCTION @extschema@.dozor_cursor_encode(VARIADIC parts text[])
 RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
 AS $$
     SELECT pg_catalog.rtrim(pg_catalog.translate(pg_catalog.encode(pg_catalog.convert_to(
         'v1|' || pg_catalog.array_to_string(parts, '|'), 'UTF8'), 'base64'), E'+/\n', '-_'), '=')
@@ -191,7 +191,9 @@ DECLARE
     col text;
     key_expr text;
     cmp text;
-    pos record;
+    cur_ts timestamptz;
+    cur_num bigint;
+    cur_id bigint;
     search_text text;
     search_uuid uuid;
     conds text[] := '{}';
@@ -216,7 +218,8 @@ BEGIN
     -- Only the filters in use become part of the query (planned for the
     -- values at hand, every call), numbered parameters for every value.
     IF dozor_sessions.cursor IS NOT NULL THEN
-        pos := @extschema@.dozor_cursor_decode(dozor_sessions.cursor, ARRAY['sessions', sort_key, dir], sort_key = 'date');
+        SELECT d.key_ts, d.key_num, d.last_id INTO cur_ts, cur_num, cur_id
+        FROM @extschema@.dozor_cursor_decode(dozor_sessions.cursor, ARRAY['sessions', sort_key, dir], sort_key = 'date') d;
         conds := conds || pg_catalog.format('(s.%I, s.id) %s (%s, $10)', col, cmp,
                                             CASE sort_key WHEN 'date' THEN '$8' ELSE '$9' END);
     END IF;
@@ -273,7 +276,7 @@ BEGIN
     RETURN QUERY EXECUTE q
         USING dozor_sessions.project_ids, dozor_sessions.since, search_text,
               dozor_sessions.min_events, dozor_sessions.min_duration, dozor_sessions.visited,
-              dozor_sessions.min_active_ms, pos.key_ts, pos.key_num, pos.last_id,
+              dozor_sessions.min_active_ms, cur_ts, cur_num, cur_id,
               dozor_sessions.page_limit, search_uuid;
 END
 $$;
@@ -349,7 +352,8 @@ LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    pos record;
+    cur_ts timestamptz;
+    cur_id bigint;
     conds text[] := '{}';
     q text;
 BEGIN
@@ -371,7 +375,8 @@ BEGIN
         conds := conds || 'pg_catalog.strpos(pg_catalog.lower(u.external_id), $4) > 0'::text;
     END IF;
     IF dozor_tracked_users.cursor IS NOT NULL THEN
-        pos := @extschema@.dozor_cursor_decode(dozor_tracked_users.cursor, ARRAY['users'], true);
+        SELECT d.key_ts, d.last_id INTO cur_ts, cur_id
+        FROM @extschema@.dozor_cursor_decode(dozor_tracked_users.cursor, ARRAY['users'], true) d;
         conds := conds || '(COALESCE(a.last_seen, ''-infinity''), u.id) < ($5, $6)'::text;
     END IF;
     q := pg_catalog.format($q$
@@ -390,7 +395,7 @@ BEGIN
     RETURN QUERY EXECUTE q
         USING dozor_tracked_users.project_ids, dozor_tracked_users.trait_key,
               dozor_tracked_users.trait_value, pg_catalog.lower(dozor_tracked_users.search),
-              pos.key_ts, pos.last_id, dozor_tracked_users.page_limit;
+              cur_ts, cur_id, dozor_tracked_users.page_limit;
 END
 $$;
 
@@ -413,14 +418,12 @@ DECLARE
     -- the first page starts after the last possible position
     after_ts timestamptz := 'infinity';
     after_id bigint := 9223372036854775807;
-    pos record;
 BEGIN
     PERFORM @extschema@.dozor_check_page_limit(dozor_tracked_user_sessions.page_limit);
     IF dozor_tracked_user_sessions.cursor IS NOT NULL THEN
-        pos := @extschema@.dozor_cursor_decode(dozor_tracked_user_sessions.cursor,
-                                               ARRAY['sessions', 'date', 'desc'], true);
-        after_ts := pos.key_ts;
-        after_id := pos.last_id;
+        SELECT d.key_ts, d.last_id INTO after_ts, after_id
+        FROM @extschema@.dozor_cursor_decode(dozor_tracked_user_sessions.cursor,
+                                             ARRAY['sessions', 'date', 'desc'], true) d;
     END IF;
     RETURN QUERY
         SELECT s.id, s.external_id, s.project_id, s.url, s.started_at, s.ended_at, s.duration,

@@ -9,10 +9,12 @@
 
 #include <math.h>
 
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/memutils.h"
 
 #include "json_scan.h"
 #include "session.h"
@@ -80,6 +82,33 @@ MergeStream(SessionStream *stream, bool compress, int64 gap_ms, int64 cap_ms,
 	return PointerGetDatum(result);
 }
 
+/*
+ * Sizes the result buffer once for the whole session (the batches' inflated
+ * bytes), instead of doubling through a few hundred megabytes; a session too
+ * large for one json value is refused up front.
+ */
+static void
+ReserveForSession(int64 session_id, StringInfo out)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(session_id)};
+	bool		isnull;
+	int64		total;
+
+	if (SPI_execute_with_args("SELECT COALESCE(sum(raw_bytes), 0)::bigint FROM dozor.event_batches WHERE session_id = $1",
+							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "session size lookup failed");
+	total = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_freetuptable(SPI_tuptable);
+	if (total > (int64) MaxAllocSize - 65536)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("session %lld holds %lld bytes of events, too many for one json value",
+						(long long) session_id, (long long) total),
+				 errhint("Read it batch by batch with dozor_session_batches.")));
+	enlargeStringInfo(out, (int) total + 16);
+}
+
 /* A buffer whose first VARHDRSZ bytes will become the result's header. */
 static void
 InitResultBuffer(StringInfo out)
@@ -115,6 +144,7 @@ dozor_events(PG_FUNCTION_ARGS)
 		SPI_finish();
 		PG_RETURN_NULL();
 	}
+	ReserveForSession(PG_GETARG_INT64(0), &out);
 	stream = StreamOpenSession(PG_GETARG_INT64(0));
 	result = MergeStream(stream, compress, gap_ms, cap_ms, &out);
 	StreamClose(stream);

@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# Builds every libFuzzer target of test/fuzz/ (clang, ASan + UBSan) and runs
+# each for a while, printing executions and coverage per target.
+#
+#   test/fuzz/run.sh [seconds-per-target] [target ...]
+#
+# Default: 30 s per target. Targets: json json_swar url batch_index gzip
+# event ingest timeline (all by default). Exits non-zero if any target
+# crashes, leaks, times out or trips a sanitizer; the input that did it is
+# saved under $FUZZ_OUT/artifacts/ and printed as a repro command.
+#
+# Environment:
+#   FUZZ_OUT      build and corpus directory (default test/fuzz/out; the
+#                 corpora grow there from run to run, seeds are regenerated)
+#   FUZZ_JOBS     parallel fuzzing processes per target (default 1)
+#   CLANG         compiler (default: clang-14, else clang)
+#   FUZZ_FLAGS    extra libFuzzer flags for every target
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+secs=${1:-30}
+[ $# -gt 0 ] && shift
+all_targets=(json json_swar url batch_index gzip event ingest timeline)
+targets=("$@")
+[ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
+
+out=${FUZZ_OUT:-test/fuzz/out}
+jobs=${FUZZ_JOBS:-1}
+CLANG=${CLANG:-$(command -v clang-14 || command -v clang || true)}
+if [ -z "$CLANG" ]; then
+  echo "fuzz: clang not found (apt-get install clang-14)" >&2
+  exit 1
+fi
+PG_CONFIG=${PG_CONFIG:-pg_config}
+inc=$($PG_CONFIG --includedir-server)
+libdir=$($PG_CONFIG --libdir)
+pkglibdir=$($PG_CONFIG --pkglibdir)
+mkdir -p "$out/bin" "$out/corpus" "$out/seeds" "$out/artifacts" "$out/logs"
+
+# The flags the server build uses that change semantics (-fwrapv), plus the
+# sanitizers. -DFRONTEND: src/*.c compile against libpgcommon and the shim.
+cflags=(-std=gnu11 -g -O1 -fwrapv -fno-omit-frame-pointer
+        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+        -Wall -Wno-ignored-attributes -Wno-unused-parameter -Wno-unused-function
+        -DFRONTEND -Isrc -Itest/fuzz -I"$inc")
+libs=(-L"$libdir" -L"$pkglibdir" -lpgcommon -lpgport -ldeflate -lm)
+
+# Sources of each target beside its fuzz_*.c and the shim.
+sources() {
+  case $1 in
+    json|json_swar) echo src/json_scan.c ;;
+    url)            echo src/url_pathname.c ;;
+    batch_index)    echo src/batch_index.c ;;
+    gzip)           echo src/gzip.c ;;
+    event)          echo src/event.c src/json_scan.c ;;
+    ingest)         echo src/event.c src/json_scan.c src/batch_index.c src/gzip.c ;;
+    timeline)       echo src/timeline.c ;;
+    *) echo "unknown target $1" >&2; return 1 ;;
+  esac
+}
+# Largest input libFuzzer generates for each target.
+max_len() {
+  case $1 in
+    url|batch_index|timeline) echo 4096 ;;
+    json|json_swar)           echo 16384 ;;
+    *)                        echo 65536 ;;
+  esac
+}
+
+echo "fuzz: building with $($CLANG --version | head -1)"
+for t in "${targets[@]}"; do
+  main=test/fuzz/fuzz_$t.c
+  extra=()
+  if [ "$t" = json_swar ]; then main=test/fuzz/fuzz_json.c; extra=(-DJSON_SCAN_NO_SIMD); fi
+  # shellcheck disable=SC2046
+  "$CLANG" "${cflags[@]}" "${extra[@]}" "$main" $(sources "$t") test/fuzz/shim.c \
+    "${libs[@]}" -o "$out/bin/fuzz_$t"
+done
+
+echo "fuzz: generating seed corpora"
+node test/fuzz/seeds.js "$out/seeds"
+
+status=0
+printf '%-12s %12s %10s %8s %8s %8s  %s\n' target execs exec/s cov ft corpus result
+for t in "${targets[@]}"; do
+  mkdir -p "$out/corpus/$t"
+  log=$out/logs/$t.log
+  set +e
+  ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1} \
+  UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+    "$out/bin/fuzz_$t" -max_total_time="$secs" -max_len="$(max_len "$t")" \
+      -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+      -jobs="$jobs" -workers="$jobs" \
+      -artifact_prefix="$out/artifacts/$t-" ${FUZZ_FLAGS:-} \
+      "$out/corpus/$t" "$out/seeds/$t" >"$log" 2>&1
+  rc=$?
+  set -e
+  # with -jobs the workers write fuzz-N.log; fold them in
+  if [ "$jobs" -gt 1 ]; then cat fuzz-*.log >>"$log" 2>/dev/null || true; rm -f fuzz-*.log; fi
+  execs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s+=$2} END {print s+0}')
+  speed=$(grep -h 'stat::average_exec_per_sec' "$log" | awk '{s+=$2} END {print s+0}')
+  last=$(grep -hE '^#[0-9]+' "$log" | grep -E 'cov: ' | tail -1)
+  cov=$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$last")
+  ft=$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$last")
+  corp=$(sed -nE 's/.* corp: ([0-9]+)\/.*/\1/p' <<<"$last")
+  result=ok
+  if [ $rc -ne 0 ]; then
+    result="CRASH (rc=$rc)"
+    status=1
+  fi
+  printf '%-12s %12s %10s %8s %8s %8s  %s\n' "$t" "$execs" "$speed" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$result"
+  if [ $rc -ne 0 ]; then
+    grep -hE '^\*\*\*|ERROR: |SUMMARY:|runtime error' "$log" | head -8 | sed 's/^/    /'
+    for a in $(grep -hoE "Test unit written to [^ ]+" "$log" | awk '{print $5}'); do
+      echo "    repro: $out/bin/fuzz_$t $a"
+    done
+    echo "    log: $log"
+  fi
+done
+exit $status
