@@ -189,9 +189,9 @@ async function validate(c, sid, manifest, opts) {
 }
 
 // ------------------------------------------------------------ one size
-async function benchSize(c, key, N, dataDir) {
+async function benchSize(c, key, N, dataDir, dirName) {
   const label = sizeLabel(N);
-  const dir = path.join(dataDir, 's' + label);
+  const dir = path.join(dataDir, dirName);
   const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
   const R = { label, events: manifest.generated_events, json_mb: manifest.event_bytes / 1e6, gz_mb: manifest.gz_bytes / 1e6, methods: {}, memory: {}, errors: [] };
   result.sizes[label] = R;
@@ -284,8 +284,8 @@ function uuidFor(prefix, i) {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-8${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-async function benchIngest(c, dataDir, label) {
-  const dir = path.join(dataDir, 's' + label);
+async function benchIngest(c, dataDir, label, dirName) {
+  const dir = path.join(dataDir, dirName);
   const I = result.ingest;
   I.source = label;
   await c.query('CREATE SCHEMA IF NOT EXISTS bench');
@@ -518,9 +518,11 @@ async function main() {
   const sb = (await c.query('SHOW shared_buffers')).rows[0].shared_buffers;
   const { api_key: key } = await createProject(c, 'bench');
   const t0 = now();
-  for (const N of Ns) await benchSize(c, key, N, dataDir);
-  const ingestSource = Ns.includes(100000) ? '100k' : sizeLabel(Ns[Ns.length - 1]);
-  await benchIngest(c, dataDir, ingestSource);
+  // data directories as run.sh names them: s10k, s100k, s1M
+  const dirOf = (s) => 's' + s.replace(/m$/, 'M');
+  for (let i = 0; i < Ns.length; i++) await benchSize(c, key, Ns[i], dataDir, dirOf(sizes[i]));
+  const src = Ns.includes(100000) ? Ns.indexOf(100000) : Ns.length - 1;
+  await benchIngest(c, dataDir, sizeLabel(Ns[src]), dirOf(sizes[src]));
   await c.end();
 
   const m = result.machine;

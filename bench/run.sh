@@ -51,8 +51,9 @@ if [ ! -x "$B/build/inflate" ] || [ "$B/inflate.c" -nt "$B/build/inflate" ]; the
 fi
 if [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
   say "building and installing the extension"
+  SUDO=; [ "$(id -u)" -eq 0 ] || SUDO=sudo
   make -C "$ROOT" -s >/dev/null
-  make -C "$ROOT" -s install >/dev/null
+  $SUDO make -C "$ROOT" -s install >/dev/null
 fi
 
 # ---- data

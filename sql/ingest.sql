@@ -117,3 +117,16 @@ SELECT expect_error(format('SELECT dozor_cancel_session(%L, %L)', 'dp_0000000000
 
 -- Dashboard delete by internal id.
 SELECT dozor_delete_session(:nil_sid) AS deleted, dozor_delete_session(:nil_sid) AS again;
+
+-- Metadata that arrives late (the first batch was overtaken or retried)
+-- still fills the session, with the url marker at the session's start.
+SELECT dozor_ingest(:'other_key', sdk_body('0b6f1a52-1d5e-4c1e-9d8a-2f1e3c4b5a69',
+  '[{"type":3,"data":{"source":1},"timestamp":2000}]')) AS late \gset
+SELECT dozor_ingest(:'other_key', sdk_body('0b6f1a52-1d5e-4c1e-9d8a-2f1e3c4b5a69',
+  '[{"type":4,"data":{},"timestamp":1000}]',
+  '{"url":"https://a.test/start","referrer":"r","userAgent":"UA","screenWidth":800,"screenHeight":600,"language":"en"}')) = :late AS same;
+SELECT dozor_ingest(:'other_key', sdk_body('0b6f1a52-1d5e-4c1e-9d8a-2f1e3c4b5a69', '[]',
+  '{"url":"https://a.test/other","referrer":"","userAgent":"UA2","screenWidth":1,"screenHeight":1,"language":"de"}')) = :late AS same;
+SELECT url, referrer, user_agent, screen_width, language, page_count, pathnames FROM dozor.sessions WHERE id = :late;
+SELECT * FROM dozor_markers(:late);
+SELECT id, url, pathname FROM dozor_history(:late) WHERE kind = 'init';

@@ -33,10 +33,9 @@
 CREATE INDEX sessions_project_created_idx ON dozor.sessions (project_id, created_at, id);
 CREATE INDEX sessions_project_duration_idx ON dozor.sessions (project_id, duration, id);
 CREATE INDEX sessions_project_active_idx ON dozor.sessions (project_id, active_ms, id);
--- One user's sessions, newest first; ended_at is included so that the
--- users list gets last seen and the session count from the index alone.
-CREATE INDEX sessions_user_created_idx ON dozor.sessions (tracked_user_id, created_at, id) INCLUDE (ended_at);
--- Trait filters of the users list (traits ? key).
+-- One user's sessions, newest first.
+CREATE INDEX sessions_user_created_idx ON dozor.sessions (tracked_user_id, created_at, id);
+-- Trait filters of the users list (traits ? key, traits @> {key: value}).
 CREATE INDEX tracked_users_traits_idx ON dozor.tracked_users USING gin (traits);
 
 -------------------------------------------------------------------------------
@@ -49,7 +48,7 @@ CREATE INDEX tracked_users_traits_idx ON dozor.tracked_users USING gin (traits);
 -- queries; everything in them is qualified.)
 CREATE FUNCTION @extschema@.dozor_cursor_ts_key(t timestamptz)
 RETURNS text
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
     SELECT CASE WHEN pg_catalog.isfinite(t)
                 THEN (EXTRACT(epoch FROM t) * 1000000)::bigint::pg_catalog.text
@@ -59,7 +58,7 @@ $$;
 -- An opaque cursor from its parts (see the top of this file).
 CREATE FUNCTION @extschema@.dozor_cursor_encode(VARIADIC parts text[])
 RETURNS text
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
     SELECT pg_catalog.rtrim(pg_catalog.translate(pg_catalog.encode(pg_catalog.convert_to(
         'v1|' || pg_catalog.array_to_string(parts, '|'), 'UTF8'), 'base64'), E'+/\n', '-_'), '=')
@@ -183,6 +182,8 @@ RETURNS TABLE (id bigint, external_id uuid, project_id bigint, url text,
                console_error_count integer, page_count integer, created_at timestamptz,
                tracked_user_id bigint, user_external_id text, user_traits jsonb, next_cursor text)
 LANGUAGE plpgsql STABLE
+-- a page is a few index probes: compiling it (JIT) would cost far more
+SET jit = off
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -256,22 +257,26 @@ BEGIN
     projects := CASE WHEN dozor_sessions.project_ids IS NULL
                      THEN '(SELECT p.id FROM dozor.projects p)'
                      ELSE '(SELECT DISTINCT x.id FROM pg_catalog.unnest($1) AS x(id))' END;
+    -- The page is cut before the users are joined: at most page_limit
+    -- probes of tracked_users, however many users there are.
     q := pg_catalog.format($q$
         SELECT s.id, s.external_id, s.project_id, s.url, s.started_at, s.ended_at, s.duration,
                s.event_count, s.active_ms, s.click_count, s.console_error_count, s.page_count,
                s.created_at, s.tracked_user_id, u.external_id, u.traits,
                @extschema@.dozor_cursor_encode('sessions', %3$L, %4$L, %5$s, s.id::text)
-        FROM %1$s AS p
-        CROSS JOIN LATERAL (
-            SELECT s.* FROM dozor.sessions s
-            WHERE s.project_id = p.id%2$s
+        FROM (
+            SELECT s.* FROM %1$s AS p
+            CROSS JOIN LATERAL (
+                SELECT s.* FROM dozor.sessions s
+                WHERE s.project_id = p.id%2$s
+                ORDER BY s.%6$I %4$s, s.id %4$s
+                LIMIT $11) AS s
             ORDER BY s.%6$I %4$s, s.id %4$s
             LIMIT $11) AS s
         LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
-        ORDER BY s.%6$I %4$s, s.id %4$s
-        LIMIT $11$q$,
+        ORDER BY s.%6$I %4$s, s.id %4$s$q$,
         projects,
-        (SELECT pg_catalog.string_agg(E'\n              AND ' || c, '') FROM pg_catalog.unnest(conds) AS c),
+        (SELECT pg_catalog.string_agg(E'\n                  AND ' || c, '') FROM pg_catalog.unnest(conds) AS c),
         sort_key, dir, key_expr, col);
     RETURN QUERY EXECUTE q
         USING dozor_sessions.project_ids, dozor_sessions.since, search_text,
@@ -349,11 +354,14 @@ RETURNS TABLE (id bigint, project_id bigint, external_id text, traits jsonb,
                created_at timestamptz, updated_at timestamptz, last_seen timestamptz,
                session_count bigint, next_cursor text)
 LANGUAGE plpgsql STABLE
+-- a page is a few index probes: compiling it (JIT) would cost far more
+SET jit = off
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     cur_ts timestamptz;
     cur_id bigint;
+    value_json jsonb;
     conds text[] := '{}';
     q text;
 BEGIN
@@ -365,11 +373,24 @@ BEGIN
     IF dozor_tracked_users.project_ids IS NOT NULL THEN
         conds := conds || 'u.project_id = ANY ($1)'::text;
     END IF;
-    IF dozor_tracked_users.trait_key IS NOT NULL THEN
-        conds := conds || 'u.traits ? $2'::text;   -- GIN on traits
-        IF dozor_tracked_users.trait_value IS NOT NULL THEN
-            conds := conds || 'u.traits ->> $2 = $3'::text;
+    IF dozor_tracked_users.trait_key IS NOT NULL AND dozor_tracked_users.trait_value IS NULL THEN
+        conds := conds || 'u.traits ? $2'::text;
+    ELSIF dozor_tracked_users.trait_key IS NOT NULL THEN
+        -- traits->>key = value is the rule; the containment before it only
+        -- lets the GIN index find the candidates: the value as a string,
+        -- or, when the text is JSON of another kind (3, true), as that
+        BEGIN
+            value_json := dozor_tracked_users.trait_value::jsonb;
+        EXCEPTION WHEN data_exception THEN
+            value_json := NULL;
+        END;
+        IF value_json IS NULL OR pg_catalog.jsonb_typeof(value_json) IN ('string', 'null') THEN
+            conds := conds || 'u.traits @> pg_catalog.jsonb_build_object($2, $3)'::text;
+        ELSE
+            conds := conds || '(u.traits @> pg_catalog.jsonb_build_object($2, $3)
+               OR u.traits @> pg_catalog.jsonb_build_object($2, $8))'::text;
         END IF;
+        conds := conds || 'u.traits ->> $2 = $3'::text;
     END IF;
     IF COALESCE(dozor_tracked_users.search, '') <> '' THEN
         conds := conds || 'pg_catalog.strpos(pg_catalog.lower(u.external_id), $4) > 0'::text;
@@ -395,7 +416,7 @@ BEGIN
     RETURN QUERY EXECUTE q
         USING dozor_tracked_users.project_ids, dozor_tracked_users.trait_key,
               dozor_tracked_users.trait_value, pg_catalog.lower(dozor_tracked_users.search),
-              cur_ts, cur_id, dozor_tracked_users.page_limit;
+              cur_ts, cur_id, dozor_tracked_users.page_limit, value_json;
 END
 $$;
 
@@ -412,6 +433,8 @@ RETURNS TABLE (id bigint, external_id uuid, project_id bigint, url text,
                console_error_count integer, page_count integer, created_at timestamptz,
                tracked_user_id bigint, user_external_id text, user_traits jsonb, next_cursor text)
 LANGUAGE plpgsql STABLE
+-- a page is a few index probes: compiling it (JIT) would cost far more
+SET jit = off
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -471,9 +494,11 @@ DECLARE
     last_at timestamptz;
     last_id bigint;
 BEGIN
-    IF retention IS NULL OR retention < interval '0' THEN
-        RAISE EXCEPTION 'retention must be a positive interval, not %', COALESCE(retention::text, 'NULL')
-            USING ERRCODE = '22023';
+    IF retention IS NULL THEN
+        RAISE EXCEPTION 'retention must not be NULL' USING ERRCODE = '22023';
+    ELSIF retention < interval '0' THEN
+        RAISE EXCEPTION 'retention must not be negative (got %)', retention
+            USING ERRCODE = '22023', HINT = 'Sessions created more than this long ago are deleted, e.g. ''90 days''.';
     END IF;
     cutoff := pg_catalog.now() - retention;
     FOR project IN SELECT p.id FROM dozor.projects p ORDER BY p.id LOOP

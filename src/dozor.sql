@@ -307,9 +307,9 @@ DECLARE
     first_at timestamptz;
     last_at timestamptz;
     sid bigint;
-    created boolean;
     bid bigint;
     uid bigint;
+    url_at bigint;
 BEGIN
     IF b.event_count > 0 THEN
         first_at := @extschema@.dozor_ms_to_timestamptz(b.first_timestamp);
@@ -319,24 +319,13 @@ BEGIN
         last_at := first_at;
     END IF;
 
-    -- Create the session (counts come with its first stored batch below),
-    -- or lock the existing row with a no-op update so that concurrent
-    -- batches of one session serialize here.
-    INSERT INTO dozor.sessions AS s
-        (project_id, external_id, url, referrer, user_agent, screen_width,
-         screen_height, language, started_at, ended_at)
-    VALUES (project, b.session_id, b.url, b.referrer, b.user_agent, b.screen_width,
-            b.screen_height, b.language, first_at, last_at)
+    -- Create the session (metadata and counts are filled in below), or
+    -- lock the existing row with a no-op update so that concurrent batches
+    -- of one session serialize here.
+    INSERT INTO dozor.sessions AS s (project_id, external_id, started_at, ended_at)
+    VALUES (project, b.session_id, first_at, last_at)
     ON CONFLICT (project_id, external_id) DO UPDATE SET project_id = s.project_id
-    RETURNING s.id, (s.xmax = 0) INTO sid, created;
-
-    -- The session's first url, as a marker at its start (before any event
-    -- marker of the same millisecond).
-    IF created AND b.url IS NOT NULL THEN
-        INSERT INTO dozor.markers (session_id, timestamp, kind, data)
-        VALUES (sid, COALESCE(b.first_timestamp, (EXTRACT(epoch FROM first_at) * 1000)::bigint), 'url',
-                pg_catalog.jsonb_build_object('url', b.url, 'pathname', b.url_pathname));
-    END IF;
+    RETURNING s.id INTO sid;
 
     IF b.event_count > 0 THEN
         INSERT INTO dozor.event_batches
@@ -356,11 +345,6 @@ BEGIN
         IF bid IS NULL THEN
             RETURN sid;         -- a retry of a stored batch changes nothing
         END IF;
-
-        INSERT INTO dozor.markers (session_id, batch_id, event_index, timestamp, kind, data)
-        SELECT sid, bid, m.i, m.t, m.k, m.d
-        FROM ROWS FROM (pg_catalog.unnest(b.marker_index), pg_catalog.unnest(b.marker_timestamp),
-                        pg_catalog.unnest(b.marker_kind), pg_catalog.unnest(b.marker_data)) AS m(i, t, k, d);
 
         -- Fold the batch into the session: widen the window (a session that
         -- had no events yet takes this batch's window instead of the time of
@@ -385,8 +369,30 @@ BEGIN
         WHERE s.id = sid;
     END IF;
 
+    -- The first metadata a session receives fills it in (normally with its
+    -- first batch; later when that batch was lost or overtaken), with the
+    -- session's url as a marker at its start, ahead of event markers of the
+    -- same millisecond.
+    IF b.has_metadata THEN
+        UPDATE dozor.sessions s SET url = b.url, referrer = b.referrer, user_agent = b.user_agent,
+            screen_width = b.screen_width, screen_height = b.screen_height, language = b.language
+        WHERE s.id = sid AND s.url IS NULL
+        RETURNING (EXTRACT(epoch FROM s.started_at) * 1000)::bigint INTO url_at;
+        IF FOUND THEN
+            INSERT INTO dozor.markers (session_id, timestamp, kind, data)
+            VALUES (sid, url_at, 'url', pg_catalog.jsonb_build_object('url', b.url, 'pathname', b.url_pathname));
+        END IF;
+    END IF;
+
+    IF bid IS NOT NULL THEN
+        INSERT INTO dozor.markers (session_id, batch_id, event_index, timestamp, kind, data)
+        SELECT sid, bid, m.i, m.t, m.k, m.d
+        FROM ROWS FROM (pg_catalog.unnest(b.marker_index), pg_catalog.unnest(b.marker_timestamp),
+                        pg_catalog.unnest(b.marker_kind), pg_catalog.unnest(b.marker_data)) AS m(i, t, k, d);
+    END IF;
+
     -- Pages visited, from the url markers (only when this call added one).
-    IF (created AND b.url IS NOT NULL) OR 'url' = ANY (b.marker_kind) THEN
+    IF url_at IS NOT NULL OR 'url' = ANY (b.marker_kind) THEN
         UPDATE dozor.sessions s SET (page_count, pathnames, first_url) = (
             SELECT pg_catalog.count(*)::integer,
                    COALESCE(pg_catalog.array_agg(v.pathname ORDER BY v.first_seen) FILTER (WHERE v.first_visit), '{}'),

@@ -103,14 +103,14 @@ async function route(req, res) {
     return send(res, 204, undefined, CORS);
   }
   if (req.method === 'POST' && p === '/api/sessions/cancel') {
-    // The JSON body is read by PostgreSQL: bad JSON or a bad uuid is a 22xxx → 400.
+    // PostgreSQL reads the JSON body: bad JSON, a missing or bad uuid is 22P02 → 400.
     const body = (await readBody(req)).toString('utf8');
-    await query(`SELECT dozor_cancel_session($1, ($2::jsonb ->> 'sessionId')::uuid)`,
+    await query(`SELECT dozor_cancel_session($1, coalesce($2::jsonb ->> 'sessionId', '')::uuid)`,
       [req.headers['x-dozor-public-key'] ?? null, body]);
     return send(res, 204, undefined, CORS);
   }
   const m = req.method === 'GET' && /^\/api\/sessions\/([^/]+)(?:\/(events|markers|history|console))?$/.exec(p);
-  if (m) return send(res, 200, await reads[m[2] || ''](decodeURIComponent(m[1]), url.searchParams), noStore);
+  if (m) return send(res, 200, await reads[m[2] || ''](m[1], url.searchParams), noStore);
   if (req.method === 'GET' && /^\/sessions\/\d+$/.test(p)) {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', ...noStore });
     return res.end(FEED_PAGE);
@@ -128,7 +128,7 @@ const server = http.createServer((req, res) => {
     if (status === 500) console.error(`${req.method} ${req.url}:`, err.code || '', err.message);
     // The 4xx messages are dozor's own ("events[17].timestamp must be a number").
     const body = { error: status === 500 ? 'internal error' : err.message };
-    if (err.code) body.sqlstate = err.code;
+    if (/^[0-9A-Z]{5}$/.test(err.code || '')) body.sqlstate = err.code;
     const headers = req.url.startsWith('/api/ingest') ? { ...CORS } : { ...noStore };
     if (status === 413) headers.Connection = 'close';
     if (!res.headersSent) send(res, status, body, headers);

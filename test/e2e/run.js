@@ -7,6 +7,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
+const { spawn } = require('node:child_process');
 const { isDeepStrictEqual, inspect } = require('node:util');
 const { Client, types } = require('pg');
 const { startSite } = require('./lib/site');
@@ -48,12 +49,12 @@ function sameTexts(name, actual, expected) {
     `got      ${String(actual[k]).slice(0, 400)}\nexpected ${String(expected[k]).slice(0, 400)}`);
 }
 
-async function http(method, p, { key, body, encoding, type = 'application/json' } = {}) {
+async function http(method, p, { key, body, encoding, type = 'application/json', base = API } = {}) {
   const headers = {};
   if (key !== undefined) headers['X-Dozor-Public-Key'] = key;
   if (encoding) headers['Content-Encoding'] = encoding;
   if (body !== undefined) headers['Content-Type'] = type;
-  const res = await fetch(API + p, { method, headers, body });
+  const res = await fetch(base + p, { method, headers, body });
   const text = await res.text();
   let json = null;
   try { json = text ? JSON.parse(text) : null; } catch { /* not JSON */ }
@@ -93,6 +94,10 @@ async function checkSession(db, label, rec, apiKey) {
   const merged = (await db.query('SELECT dozor_events($1)::text AS j', [s.id])).rows[0].j;
   sameTexts(P + `dozor_events has all ${items.length} emitted events byte-identical, in order`,
     ref.splitJsonArray(merged), stream.map((x) => x.text));
+  if (rec.typed) {
+    check(P + 'nothing typed into inputs is stored (maskAllInputs)', rec.typed.every((t) => !merged.includes(t)),
+      rec.typed.filter((t) => merged.includes(t)).join(', '));
+  }
   // The same on the idle-compressed timeline: only the top-level timestamp moves.
   const tl = ref.timeline(stamps);
   const expectCompressed = stream.map((x, i) => {
@@ -271,12 +276,13 @@ async function checkCancel(db, apiKey, otherKey) {
   const mid = await count();
   const w = await cancel('dp_' + 'f'.repeat(32));
   const bad = await cancel(apiKey, '{"sessionId": "nope"}');
+  const none = await cancel(apiKey, '{}');
   const c = await cancel(apiKey);
   const after = await count();
   const again = await cancel(apiKey);
-  same('cancel: other project no-op, wrong key 401, bad id 400, own key deletes, repeat is a no-op',
-    [before, a.status, mid, w.status, bad.status, c.status, after, again.status],
-    [{ s: 1, b: 1 }, 204, { s: 1, b: 1 }, 401, 400, 204, { s: 0, b: 0 }, 204]);
+  same('cancel: other project no-op, wrong key 401, bad or no id 400, own key deletes, repeat is a no-op',
+    [before, a.status, mid, w.status, bad.status, none.status, c.status, after, again.status],
+    [{ s: 1, b: 1 }, 204, { s: 1, b: 1 }, 401, 400, 400, 204, { s: 0, b: 0 }, 204]);
 }
 
 // The committed sample session (test/data/sample-session): replayed through
@@ -340,6 +346,43 @@ async function checkSample(db) {
   return got;
 }
 
+// 42501 → 403: a second instance of the HTTP layer, connected as a role with
+// no grant on dozor's tables.
+async function checkForbidden(db, apiKey) {
+  const role = `dozor_e2e_nobody_${process.pid}`;
+  try {
+    await db.query(`CREATE ROLE ${role} LOGIN PASSWORD 'nobody'`);
+  } catch (e) {
+    console.log(`skip - 42501 → 403 (cannot create a role here: ${e.message})`);
+    return;
+  }
+  const child = spawn(process.execPath, [path.join(__dirname, '../../examples/http/server.js')], {
+    env: { ...process.env, PGUSER: role, PGPASSWORD: 'nobody', PORT: '0', HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  try {
+    const base = await new Promise((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /listening on (http:\S+)/.exec(out);
+        if (m) resolve(m[1]);
+      });
+      child.on('exit', () => reject(new Error('second HTTP layer exited: ' + out)));
+    });
+    const body = JSON.stringify({ sessionId: crypto.randomUUID(), events: [] });
+    const a = await http('POST', '/api/ingest', { key: apiKey, body, base });
+    const b = await http('GET', '/api/sessions/1/history', { base });
+    check('a role without grants: ingest and reads answer 403 (SQLSTATE 42501)',
+      a.status === 403 && b.status === 403, `${a.status} ${a.text} / ${b.status} ${b.text}`);
+  } finally {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    await db.query(`DROP ROLE ${role}`);
+  }
+}
+
 async function screenshot(browser, id, file) {
   const page = await browser.newPage({ viewport: { width: 1200, height: 760 }, deviceScaleFactor: 1 });
   await page.goto(`${API}/sessions/${id}`);
@@ -399,6 +442,7 @@ async function main() {
     sizes.sample = { events: sample ? sample.evs.length : 0, batches: sample ? sample.batches : 0 };
     await checkCancel(db, apiKey, otherKey);
     await checkBadClients(db, apiKey);
+    await checkForbidden(db, apiKey);
   } finally {
     await browser.close();
     await site.close();

@@ -35,6 +35,7 @@ inc=$($PG_CONFIG --includedir-server)
 libdir=$($PG_CONFIG --libdir)
 pkglibdir=$($PG_CONFIG --pkglibdir)
 mkdir -p "$out/bin" "$out/corpus" "$out/seeds" "$out/artifacts" "$out/logs"
+out=$(cd "$out" && pwd)
 
 # The flags the server build uses that change semantics (-fwrapv), plus the
 # sanitizers. -DFRONTEND: src/*.c compile against libpgcommon and the shim.
@@ -84,18 +85,22 @@ printf '%-12s %12s %10s %8s %8s %8s  %s\n' target execs exec/s cov ft corpus res
 for t in "${targets[@]}"; do
   mkdir -p "$out/corpus/$t"
   log=$out/logs/$t.log
+  par=()
+  [ "$jobs" -gt 1 ] && par=(-jobs="$jobs" -workers="$jobs")
   set +e
+  # (in the logs directory: with -jobs, libFuzzer writes fuzz-N.log to the cwd)
+  (cd "$out/logs" && rm -f fuzz-[0-9]*.log &&
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
     "$out/bin/fuzz_$t" -max_total_time="$secs" -max_len="$(max_len "$t")" \
       -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-      -jobs="$jobs" -workers="$jobs" \
+      "${par[@]}" \
       -artifact_prefix="$out/artifacts/$t-" ${FUZZ_FLAGS:-} \
-      "$out/corpus/$t" "$out/seeds/$t" >"$log" 2>&1
+      "$out/corpus/$t" "$out/seeds/$t") >"$log" 2>&1
   rc=$?
   set -e
   # with -jobs the workers write fuzz-N.log; fold them in
-  if [ "$jobs" -gt 1 ]; then cat fuzz-*.log >>"$log" 2>/dev/null || true; rm -f fuzz-*.log; fi
+  if [ "$jobs" -gt 1 ]; then cat "$out"/logs/fuzz-[0-9]*.log >>"$log" 2>/dev/null || true; rm -f "$out"/logs/fuzz-[0-9]*.log; fi
   execs=$(grep -h 'stat::number_of_executed_units' "$log" | awk '{s+=$2} END {print s+0}')
   speed=$(grep -h 'stat::average_exec_per_sec' "$log" | awk '{s+=$2} END {print s+0}')
   last=$(grep -hE '^#[0-9]+' "$log" | grep -E 'cov: ' | tail -1)

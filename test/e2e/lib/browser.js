@@ -98,6 +98,7 @@ async function recordCheckout(browser, { origin, endpoint, apiKey, flushMs = 200
   await context.close();
   return Object.assign(result, {
     firstUrl: url,
+    typed: ['Ada Lovelace', '4000 0000 0000 0002', '4242 4242 4242 4242'],
     jumps,
     routes: ['/shop/cart', '/shop/checkout', '/shop/cart', '/shop/checkout', '/shop/confirm'],
     identity: { userId: 'user-42', traits: { email: 'ada@example.com', plan: 'pro', seats: 3, tags: ['beta', 'eu'] } },
@@ -130,7 +131,8 @@ async function recordBusy(browser, { origin, endpoint, apiKey, rounds = 40000 })
   await page.waitForTimeout(700);
   const result = await finish(page);
   await context.close();
-  return Object.assign(result, { firstUrl: `${origin}/busy`, routes: ['/busy/live'], identity });
+  return Object.assign(result, { firstUrl: `${origin}/busy`, routes: ['/busy/live'], identity,
+    typed: ['secret note that must be masked'] });
 }
 
 module.exports = { launch, recordCheckout, recordBusy };

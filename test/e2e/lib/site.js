@@ -1,7 +1,7 @@
 // Loopback web server for the test pages: the SPA checkout (/shop/...), the
-// busy page (/busy), the SDK harness and the rrweb bundles from node_modules.
-// It can also act as a capture sink (POST /capture) that keeps every SDK
-// request body as sent; record-sample.js uses it to save a session to files.
+// busy page (/busy/...), the SDK harness and the rrweb bundles from
+// node_modules. The SDK's requests go elsewhere (the HTTP layer), so every
+// ingest is a cross-origin request with a real CORS preflight.
 'use strict';
 const http = require('node:http');
 const fs = require('node:fs');
@@ -15,29 +15,10 @@ const files = {
     'node_modules/@rrweb/rrweb-plugin-console-record/dist/rrweb-plugin-console-record.umd.min.cjs'),
 };
 
-const cors = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Headers': 'Content-Type, X-Dozor-Public-Key, Content-Encoding',
-  'Access-Control-Allow-Methods': 'POST, OPTIONS',
-};
-
-// Starts the server on 127.0.0.1 with a free port; resolves to
-// { origin, captured: [{ headers, body: Buffer }], close() }.
+// Starts the server on 127.0.0.1 with a free port; resolves to { origin, close() }.
 function startSite() {
-  const captured = [];
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
-    if (url.pathname === '/capture') {
-      if (req.method === 'OPTIONS') { res.writeHead(204, cors); return res.end(); }
-      const chunks = [];
-      req.on('data', (c) => chunks.push(c));
-      req.on('end', () => {
-        captured.push({ headers: req.headers, body: Buffer.concat(chunks) });
-        res.writeHead(204, cors);
-        res.end();
-      });
-      return;
-    }
     let file = files[url.pathname];
     // Single-page apps: every route of one serves its page.
     for (const app of ['shop', 'busy']) {
@@ -55,7 +36,6 @@ function startSite() {
       const { port } = server.address();
       resolve({
         origin: `http://127.0.0.1:${port}`,
-        captured,
         close: () => new Promise((r) => { server.closeAllConnections(); server.close(r); }),
       });
     });

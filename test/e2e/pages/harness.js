@@ -102,8 +102,9 @@
         lastTimestamp: stamps.length ? Math.max(...stamps) : null, hasMetadata: withMeta };
       const status = await post(batch, false);
       // One forced re-send of an accepted batch, byte for byte, as a client
-      // that timed out waiting for the 204 would do. Picked: the first batch
-      // after the first that carries a dozor marker, so markers are covered.
+      // that timed out waiting for the 204 would do. Picked: the first
+      // accepted batch, other than batch 1, that carries a dozor marker, so
+      // the exactly-once check covers markers too.
       if (!retried && status === 204 && seq > 1 && body.includes('"tag":"dozor:')) {
         retried = true;
         await post(batch, true);
