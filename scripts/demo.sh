@@ -15,14 +15,15 @@ fi
 sample=test/data/sample-session
 psql -qX -v ON_ERROR_STOP=1 -c "CREATE EXTENSION dozor"
 key=$(psql -qAtX -v ON_ERROR_STOP=1 -c "SELECT api_key FROM dozor_create_project('demo')")
-echo "project 'demo' created; ingesting $(ls $sample/*.body* | wc -l) batches from $sample"
-for body in "$sample"/*.body*; do
-  encoding=""
-  case "$body" in *.gz) encoding=gzip ;; esac
+echo "project demo created; ingesting $(ls $sample/batch-*.json.gz | wc -l) batches from $sample"
+for body in "$sample"/batch-*.json.gz; do
+  encoding=gzip   # see test/data/sample-session/README.txt
   # The body goes over the wire base64-encoded only to survive psql; the
   # server receives the exact bytes the browser sent.
   psql -qAtX -v ON_ERROR_STOP=1 -v key="$key" -v enc="$encoding" -v body="$(base64 -w0 "$body")" \
-    -c "SELECT dozor_ingest(:'key', decode(:'body', 'base64'), NULLIF(:'enc', ''))" >/dev/null
+    >/dev/null <<'SQL'
+SELECT dozor_ingest(:'key', decode(:'body', 'base64'), NULLIF(:'enc', ''));
+SQL
 done
 
 psql -X -v ON_ERROR_STOP=1 -P pager=off <<'SQL'

@@ -78,7 +78,7 @@ const deadlineOf = (share) => Date.now() + SECONDS * 1000 * share;
 
 // Deep equality where -0 equals 0 (jsonb has no negative zero).
 function same(a, b, depth = 0) {
-  if (depth > 2000) return true;
+  if (depth > 900) return true; // (oracle.pgValue stops at 1000)
   if (typeof a === 'number' && typeof b === 'number') return a === b || (Number.isNaN(a) && Number.isNaN(b));
   if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return a === b;
   if (Array.isArray(a) !== Array.isArray(b)) return false;

@@ -192,7 +192,7 @@ const raw = {
     return b;
   },
 };
-const rawWeights = { none: 6 };
+const rawWeights = { none: 24 };
 
 // Content encodings, and gzip framing attacks. -> { bytes, encoding }
 const ENCODINGS_PLAIN = [null, '', 'identity', ' Identity '];

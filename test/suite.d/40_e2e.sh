@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Real rrweb in Debian's Chromium -> examples/http -> dozor -> feeds (issue 5).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+bash test/e2e/run.sh
