@@ -28,7 +28,7 @@ DATA_built  = dozor--$(EXTVERSION).sql
 EXTRA_CLEAN = dozor--$(EXTVERSION).sql
 
 # In order: setup defines the helpers the others use.
-REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers activity corruption
+REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers activity corruption dashboard access
 REGRESS_OPTS = --load-extension=dozor
 
 SHLIB_LINK += -ldeflate

@@ -3,6 +3,8 @@
 //
 //   node bench/app-side.js --session ID [--runs N] [--json]   # batches from the database (PG* env)
 //   node bench/app-side.js --dir DIR    [--runs N] [--json]   # gen-session.js body files
+//   node bench/app-side.js --session ID --serve   # one run per "run" line on stdin,
+//                                                 # one JSON line of timings per run
 //
 // Per run:
 //   fetch    SELECT data FROM dozor.event_batches WHERE session_id=$1
@@ -89,6 +91,7 @@ async function main() {
     else if (args[i] === '--dir') opt.dir = args[++i];
     else if (args[i] === '--runs') opt.runs = parseInt(args[++i], 10);
     else if (args[i] === '--json') opt.json = true;
+    else if (args[i] === '--serve') opt.serve = true;
     else { console.error('unknown argument ' + args[i]); process.exit(2); }
   }
   if (!opt.session && !opt.dir) { console.error('usage: app-side.js (--session ID | --dir DIR) [--runs N] [--json]'); process.exit(2); }
@@ -100,7 +103,7 @@ async function main() {
   }
   const t = { fetch: [], decode: [], sort: [], feed: [], history: [], stringify: [], events: [], fetch_history: [] };
   let rows = null, len = 0, nBatches = 0;
-  for (let r = 0; r <= opt.runs; r++) {          // run 0 warms up and is not counted
+  async function once() {
     if (global.gc) global.gc();
     const tf = now();
     const src = opt.session ? await fetchDb(client, opt.session) : fetchDir(opt.dir);
@@ -111,11 +114,25 @@ async function main() {
     if (global.gc) global.gc();
     const te = { stringify: [], events: [] };
     len = eventsPipeline(src, te);
+    const one = { fetch: fetchMs, fetch_history: fetchMs + th.history[0], batches: nBatches, history_rows: rows.length, stream_chars: len };
+    for (const k of Object.keys(th)) one[k] = th[k][0];
+    for (const k of Object.keys(te)) one[k] = te[k][0];
+    return one;
+  }
+  if (opt.serve) {
+    const rl = require('readline').createInterface({ input: process.stdin });
+    process.stdout.write(JSON.stringify({ ready: true }) + '\n');
+    for await (const line of rl) {
+      if (line.trim() === 'quit') break;
+      process.stdout.write(JSON.stringify(line.trim() === 'run' ? await once() : { error: 'unknown command' }) + '\n');
+    }
+    if (client) await client.end();
+    return;
+  }
+  for (let r = 0; r <= opt.runs; r++) {          // run 0 warms up and is not counted
+    const one = await once();
     if (r === 0) continue;
-    t.fetch.push(fetchMs);
-    for (const k of Object.keys(th)) t[k].push(th[k][0]);
-    for (const k of Object.keys(te)) t[k].push(te[k][0]);
-    t.fetch_history.push(fetchMs + th.history[0]);
+    for (const k of Object.keys(t)) t[k].push(one[k]);
   }
   if (client) await client.end();
   const out = { batches: nBatches, history_rows: rows.length, stream_chars: len };

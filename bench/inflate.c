@@ -17,6 +17,13 @@
  *       1 and 6, libdeflate levels 1, 3, 6, 9. Compressor state is set up
  *       once outside the timed region (deflateReset / a reused libdeflate
  *       compressor), so only compression is measured.
+ *   inflate --serve [--db ... | --dir DIR] [--compress FILE]
+ *       load once, then run one timed pass per command read from stdin and
+ *       answer with one JSON line each, so that a driver can interleave
+ *       these runs with the runs it compares them with:
+ *         zlib | libdeflate | libdeflate-ids   -> {"ms":...}
+ *         compress  -> {"zlib_compress_1":ms, ..., "libdeflate_compress_9":ms}
+ *         detect    -> {"storage":...}
  *
  * Output: one JSON object per line,
  *   {"method":..., "median":ms, "min":ms, "max":ms, "runs":N, "in_bytes":..., "out_bytes":...}
@@ -41,6 +48,7 @@ typedef struct Batch
 	size_t		gz_len;
 	size_t		raw_len;
 	size_t		out_off;
+	int			wanted;			/* in --ids (or no --ids given) */
 } Batch;
 
 static Batch *batches;
@@ -98,7 +106,7 @@ report(const char *method, double *t, int runs, size_t in_bytes, size_t out_byte
 }
 
 static void
-add_batch(long long id, const unsigned char *gz, size_t gz_len, size_t raw_len)
+add_batch(long long id, const unsigned char *gz, size_t gz_len, size_t raw_len, int wanted)
 {
 	Batch	   *b;
 
@@ -125,6 +133,7 @@ add_batch(long long id, const unsigned char *gz, size_t gz_len, size_t raw_len)
 	b->gz_len = gz_len;
 	b->raw_len = raw_len;
 	b->out_off = total_raw;
+	b->wanted = wanted;
 	total_gz += gz_len;
 	total_raw += raw_len;
 }
@@ -161,7 +170,7 @@ id_wanted(long long id, const char *ids)
 }
 
 static void
-load_db(const char *session, const char *ids)
+load_db(const char *session, const char *ids, int keep_all)
 {
 	PGconn	   *conn = PQconnectdb("");
 	PGresult   *res;
@@ -196,10 +205,12 @@ load_db(const char *session, const char *ids)
 	{
 		long long	id = (long long) be_uint(PQgetvalue(res, i, 0), 8);
 
-		if (!id_wanted(id, ids))
+		int			wanted = id_wanted(id, ids);
+
+		if (!wanted && !keep_all)
 			continue;
 		add_batch(id, (const unsigned char *) PQgetvalue(res, i, 1), PQgetlength(res, i, 1),
-				  (size_t) be_uint(PQgetvalue(res, i, 2), 8));
+				  (size_t) be_uint(PQgetvalue(res, i, 2), 8), wanted);
 	}
 	PQclear(res);
 	PQfinish(conn);
@@ -263,7 +274,7 @@ load_dir(const char *dir)
 
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		buf = read_file(path, &len);
-		add_batch((long long) i, buf, len, 0);
+		add_batch((long long) i, buf, len, 0, 1);
 		free(buf);
 		free(names[i]);
 	}
@@ -272,12 +283,14 @@ load_dir(const char *dir)
 
 /* inflate every batch into its slot of `out` with zlib; returns 0 on success */
 static int
-run_zlib(z_stream *zs, unsigned char *out)
+run_zlib(z_stream *zs, unsigned char *out, int only_wanted)
 {
 	for (size_t i = 0; i < nbatches; i++)
 	{
 		Batch	   *b = &batches[i];
 
+		if (only_wanted && !b->wanted)
+			continue;
 		if (inflateReset(zs) != Z_OK)
 			return -1;
 		zs->next_in = b->gz;
@@ -291,13 +304,15 @@ run_zlib(z_stream *zs, unsigned char *out)
 }
 
 static int
-run_libdeflate(struct libdeflate_decompressor *d, unsigned char *out)
+run_libdeflate(struct libdeflate_decompressor *d, unsigned char *out, int only_wanted)
 {
 	for (size_t i = 0; i < nbatches; i++)
 	{
 		Batch	   *b = &batches[i];
 		size_t		actual;
 
+		if (only_wanted && !b->wanted)
+			continue;
 		if (libdeflate_gzip_decompress(d, b->gz, b->gz_len, out + b->out_off, b->raw_len, &actual) != LIBDEFLATE_SUCCESS
 			|| actual != b->raw_len)
 			return -1;
@@ -383,16 +398,16 @@ bench_inflate(int runs, int detect)
 		die("cannot set up decompressors%s", "");
 
 	/* warm-up (and correctness) */
-	if (run_zlib(&zs, out) != 0)
+	if (run_zlib(&zs, out, 0) != 0)
 		die("zlib inflate failed%s", "");
-	if (run_libdeflate(d, out) != 0)
+	if (run_libdeflate(d, out, 0) != 0)
 		die("libdeflate inflate failed%s", "");
 
 	for (int r = 0; r < runs; r++)
 	{
 		double		t0 = now_ms();
 
-		if (run_zlib(&zs, out) != 0)
+		if (run_zlib(&zs, out, 0) != 0)
 			die("zlib inflate failed%s", "");
 		t[r] = now_ms() - t0;
 	}
@@ -401,7 +416,7 @@ bench_inflate(int runs, int detect)
 	{
 		double		t0 = now_ms();
 
-		if (run_libdeflate(d, out) != 0)
+		if (run_libdeflate(d, out, 0) != 0)
 			die("libdeflate inflate failed%s", "");
 		t[r] = now_ms() - t0;
 	}
@@ -414,80 +429,185 @@ bench_inflate(int runs, int detect)
 	free(t);
 }
 
+/* compressors for one input, set up once; each pass is timed alone */
+#define NZ 2
+#define ND 4
+static const int zlevels[NZ] = {1, 6};
+static const int dlevels[ND] = {1, 3, 6, 9};
+
+typedef struct Compress
+{
+	unsigned char *in;
+	size_t		len;
+	z_stream	zs[NZ];
+	size_t		zbound[NZ],
+				zout_len[NZ];
+	unsigned char *zout[NZ];
+	struct libdeflate_compressor *dc[ND];
+	size_t		dbound[ND],
+				dout_len[ND];
+	unsigned char *dout[ND];
+} Compress;
+
+static void
+compress_setup(Compress *c, const char *file)
+{
+	memset(c, 0, sizeof(*c));
+	c->in = read_file(file, &c->len);
+	for (int k = 0; k < NZ; k++)
+	{
+		if (deflateInit2(&c->zs[k], zlevels[k], Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+			die("deflateInit2 failed%s", "");
+		c->zbound[k] = deflateBound(&c->zs[k], c->len);
+		c->zout[k] = xmalloc(c->zbound[k]);
+		memset(c->zout[k], 0, c->zbound[k]);
+	}
+	for (int k = 0; k < ND; k++)
+	{
+		c->dc[k] = libdeflate_alloc_compressor(dlevels[k]);
+		if (!c->dc[k])
+			die("libdeflate_alloc_compressor failed%s", "");
+		c->dbound[k] = libdeflate_gzip_compress_bound(c->dc[k], c->len);
+		c->dout[k] = xmalloc(c->dbound[k]);
+		memset(c->dout[k], 0, c->dbound[k]);
+	}
+}
+
+/* k < NZ: zlib level zlevels[k]; else libdeflate level dlevels[k - NZ] */
+static double
+compress_once(Compress *c, int k)
+{
+	double		t0 = now_ms();
+
+	if (k < NZ)
+	{
+		z_stream   *zs = &c->zs[k];
+
+		deflateReset(zs);
+		zs->next_in = c->in;
+		zs->avail_in = c->len;
+		zs->next_out = c->zout[k];
+		zs->avail_out = c->zbound[k];
+		if (deflate(zs, Z_FINISH) != Z_STREAM_END)
+			die("deflate failed%s", "");
+		c->zout_len[k] = zs->total_out;
+	}
+	else
+	{
+		int			j = k - NZ;
+
+		c->dout_len[j] = libdeflate_gzip_compress(c->dc[j], c->in, c->len, c->dout[j], c->dbound[j]);
+		if (c->dout_len[j] == 0)
+			die("libdeflate compress failed%s", "");
+	}
+	return now_ms() - t0;
+}
+
+static void
+compress_name(int k, char *name, size_t n)
+{
+	if (k < NZ)
+		snprintf(name, n, "zlib_compress_%d", zlevels[k]);
+	else
+		snprintf(name, n, "libdeflate_compress_%d", dlevels[k - NZ]);
+}
+
 static void
 bench_compress(const char *file, int runs)
 {
-	size_t		len;
-	unsigned char *in = read_file(file, &len);
+	Compress	c;
 	double	   *t = xmalloc(sizeof(double) * runs);
-	static const int zlevels[] = {1, 6};
-	static const int dlevels[] = {1, 3, 6, 9};
 
+	compress_setup(&c, file);
 	nbatches = 1;
-	for (size_t k = 0; k < sizeof(zlevels) / sizeof(zlevels[0]); k++)
+	for (int k = 0; k < NZ + ND; k++)
 	{
-		z_stream	zs;
-		size_t		bound,
-					outlen = 0;
-		unsigned char *out;
 		char		name[32];
 
-		memset(&zs, 0, sizeof(zs));
-		if (deflateInit2(&zs, zlevels[k], Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-			die("deflateInit2 failed%s", "");
-		bound = deflateBound(&zs, len);
-		out = xmalloc(bound);
-		memset(out, 0, bound);
-		for (int r = -1; r < runs; r++)
-		{
-			double		t0 = now_ms();
-
-			deflateReset(&zs);
-			zs.next_in = in;
-			zs.avail_in = len;
-			zs.next_out = out;
-			zs.avail_out = bound;
-			if (deflate(&zs, Z_FINISH) != Z_STREAM_END)
-				die("deflate failed%s", "");
-			outlen = zs.total_out;
-			if (r >= 0)
-				t[r] = now_ms() - t0;
-		}
-		snprintf(name, sizeof(name), "zlib_compress_%d", zlevels[k]);
-		report(name, t, runs, len, outlen, NULL);
-		deflateEnd(&zs);
-		free(out);
+		compress_once(&c, k);	/* warm-up */
+		for (int r = 0; r < runs; r++)
+			t[r] = compress_once(&c, k);
+		compress_name(k, name, sizeof(name));
+		report(name, t, runs, c.len, k < NZ ? c.zout_len[k] : c.dout_len[k - NZ], NULL);
 	}
-	for (size_t k = 0; k < sizeof(dlevels) / sizeof(dlevels[0]); k++)
-	{
-		struct libdeflate_compressor *c = libdeflate_alloc_compressor(dlevels[k]);
-		size_t		bound,
-					outlen = 0;
-		unsigned char *out;
-		char		name[32];
-
-		if (!c)
-			die("libdeflate_alloc_compressor failed%s", "");
-		bound = libdeflate_gzip_compress_bound(c, len);
-		out = xmalloc(bound);
-		memset(out, 0, bound);
-		for (int r = -1; r < runs; r++)
-		{
-			double		t0 = now_ms();
-
-			outlen = libdeflate_gzip_compress(c, in, len, out, bound);
-			if (outlen == 0)
-				die("libdeflate compress failed%s", "");
-			if (r >= 0)
-				t[r] = now_ms() - t0;
-		}
-		snprintf(name, sizeof(name), "libdeflate_compress_%d", dlevels[k]);
-		report(name, t, runs, len, outlen, NULL);
-		libdeflate_free_compressor(c);
-		free(out);
-	}
-	free(in);
 	free(t);
+}
+
+/* one timed pass per stdin command (see the top of the file) */
+static void
+serve(const char *compress_file, int have_batches)
+{
+	char		line[256];
+	unsigned char *out = NULL;
+	z_stream	zs;
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	Compress	c;
+
+	if (compress_file)
+		compress_setup(&c, compress_file);
+	memset(&zs, 0, sizeof(zs));
+	if (inflateInit2(&zs, 16 + MAX_WBITS) != Z_OK || !d)
+		die("cannot set up decompressors%s", "");
+	if (have_batches)
+	{
+		out = xmalloc(total_raw);
+		memset(out, 0, total_raw);
+	}
+	printf("{\"ready\":true,\"batches\":%zu,\"in_bytes\":%zu,\"out_bytes\":%zu}\n", nbatches, total_gz, total_raw);
+	fflush(stdout);
+	while (fgets(line, sizeof(line), stdin))
+	{
+		double		t0;
+		int			rc = 0;
+
+		line[strcspn(line, "\r\n")] = 0;
+		if (strcmp(line, "quit") == 0)
+			break;
+		if (have_batches && (strcmp(line, "zlib") == 0 || strcmp(line, "libdeflate") == 0 || strcmp(line, "libdeflate-ids") == 0))
+		{
+			size_t		n = 0,
+						in = 0,
+						raw = 0;
+
+			for (size_t i = 0; i < nbatches; i++)
+				if (line[0] == 'z' || strcmp(line, "libdeflate") == 0 || batches[i].wanted)
+					n++, in += batches[i].gz_len, raw += batches[i].raw_len;
+			t0 = now_ms();
+			if (line[0] == 'z')
+				rc = run_zlib(&zs, out, 0);
+			else
+				rc = run_libdeflate(d, out, strcmp(line, "libdeflate-ids") == 0);
+			if (rc != 0)
+				die("inflate failed (%s)", line);
+			printf("{\"ms\":%.4f,\"batches\":%zu,\"in_bytes\":%zu,\"out_bytes\":%zu}\n", now_ms() - t0, n, in, raw);
+		}
+		else if (have_batches && strcmp(line, "detect") == 0)
+		{
+			if (run_libdeflate(d, out, 0) != 0)
+				die("inflate failed (%s)", line);
+			detect_level(out);
+		}
+		else if (compress_file && strcmp(line, "compress") == 0)
+		{
+			putchar('{');
+			for (int k = 0; k < NZ + ND; k++)
+			{
+				char		name[32];
+				double		ms = compress_once(&c, k);
+
+				compress_name(k, name, sizeof(name));
+				printf("%s\"%s\":%.4f,\"%s_bytes\":%zu", k ? "," : "", name, ms, name,
+					   k < NZ ? c.zout_len[k] : c.dout_len[k - NZ]);
+			}
+			printf(",\"in_bytes\":%zu}\n", c.len);
+		}
+		else
+			printf("{\"error\":\"unknown command\"}\n");
+		fflush(stdout);
+	}
+	inflateEnd(&zs);
+	libdeflate_free_decompressor(d);
+	free(out);
 }
 
 int
@@ -498,7 +618,8 @@ main(int argc, char **argv)
 			   *dir = NULL,
 			   *compress = NULL,
 			   *ids = NULL;
-	int			db = 0;
+	int			db = 0,
+				serve_mode = 0;
 
 	for (int i = 1; i < argc; i++)
 	{
@@ -506,6 +627,8 @@ main(int argc, char **argv)
 			runs = atoi(argv[++i]);
 		else if (strcmp(argv[i], "--db") == 0)
 			db = 1;
+		else if (strcmp(argv[i], "--serve") == 0)
+			serve_mode = 1;
 		else if (strcmp(argv[i], "--session") == 0 && i + 1 < argc)
 			session = argv[++i];
 		else if (strcmp(argv[i], "--ids") == 0 && i + 1 < argc)
@@ -515,25 +638,25 @@ main(int argc, char **argv)
 		else if (strcmp(argv[i], "--compress") == 0 && i + 1 < argc)
 			compress = argv[++i];
 		else
-			die("usage: inflate (--db [--session ID] [--ids a,b] | --dir DIR | --compress FILE) [--runs N] (bad argument %s)", argv[i]);
+			die("usage: inflate [--serve] (--db [--session ID] [--ids a,b] | --dir DIR | --compress FILE) [--runs N] (bad argument %s)", argv[i]);
 	}
 	if (runs < 1)
 		runs = 1;
-	if (compress)
+	if (db)
+		load_db(session, ids, serve_mode);
+	else if (dir)
+		load_dir(dir);
+	if ((db || dir) && nbatches == 0)
+		die("no batches%s", "");
+	if (serve_mode)
+		serve(compress, db || dir);
+	else if (compress)
 		bench_compress(compress, runs);
 	else if (db || dir)
-	{
-		if (db)
-			load_db(session, ids);
-		else
-			load_dir(dir);
-		if (nbatches == 0)
-			die("no batches%s", "");
 		bench_inflate(runs, db && !ids);
-	}
 	else
 		die("nothing to do: give --db, --dir or --compress%s", "");
-	for (size_t i = 0; i < nbatches && !compress; i++)
+	for (size_t i = 0; i < nbatches && (db || dir); i++)
 		free(batches[i].gz);
 	free(batches);
 	return 0;

@@ -8,11 +8,15 @@
 // (feeds.js), then time every method several times (median/min/max):
 // dozor_history, dozor_markers, dozor_to_compressed, dozor_console,
 // dozor_events (server side, and fetched by the client), the app-side
-// pipelines (app-side.js, a child process), raw inflate with zlib and
-// libdeflate (build/inflate, a child process) over the same stored bytes, and
-// the peak memory of a fresh backend that runs just one function. Then the
-// ingest figures: one 500-event batch (server-side time per call) against
-// gzip-compressing the same bytes, and a pgbench throughput run. Prints one
+// pipelines (app-side.js --serve, a helper process), raw inflate with zlib
+// and libdeflate (build/inflate --serve) over the same stored bytes. The
+// runs are interleaved in rounds (every method once per round, the slow ones
+// in evenly spread rounds), so a change in the machine's load during the run
+// hits both sides of every ratio alike. Then the peak memory of a fresh
+// backend that runs just one function. Then the ingest figures: one
+// 500-event batch (server-side time per call, in chunks of 10 calls
+// alternating with 10 passes of the compressors over the same bytes), and a
+// pgbench throughput run. Prints one
 // table per size and the issue's ratios, computed pair by pair from this run,
 // with PASS/MISS; writes the same to OUT/latest.txt and OUT/latest.json.
 //
@@ -29,7 +33,6 @@ const { spawnSync } = require('child_process');
 const { Client, types: pgTypes } = require('pg');
 const feeds = require('./feeds');
 const { ingestDir, createProject } = require('./ingest');
-const { decode } = require('./app-side');
 
 const HERE = __dirname;
 const env = process.env;
@@ -64,24 +67,41 @@ async function connect() {
   return c;
 }
 
-// time `fn` (async) RUNS times after one warm-up
-async function timeIt(runs, fn) {
-  await fn();
-  const t = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = now();
-    await fn();
-    t.push(now() - t0);
+// a helper process that answers each command line with one JSON line
+class LineProc {
+  constructor(cmd, args) {
+    const { spawn } = require('child_process');
+    this.p = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.buf = '';
+    this.err = '';
+    this.waiting = [];
+    this.lines = [];
+    this.p.stdout.setEncoding('utf8');
+    this.p.stdout.on('data', (d) => {
+      this.buf += d;
+      let i;
+      while ((i = this.buf.indexOf('\n')) >= 0) {
+        const line = this.buf.slice(0, i);
+        this.buf = this.buf.slice(i + 1);
+        if (this.waiting.length) this.waiting.shift().resolve(line); else this.lines.push(line);
+      }
+    });
+    this.p.stderr.on('data', (d) => { this.err = (this.err + d).slice(-4000); });
+    this.p.on('exit', (code) => {
+      this.dead = `${cmd} exited with ${code}: ${this.err.trim()}`;
+      for (const w of this.waiting.splice(0)) w.reject(new Error(this.dead));
+    });
   }
-  return stats(t);
+  async next() {
+    const line = this.lines.length ? this.lines.shift()
+      : await new Promise((resolve, reject) => (this.dead ? reject(new Error(this.dead)) : this.waiting.push({ resolve, reject })));
+    const v = JSON.parse(line);
+    if (v.error) throw new Error(v.error);
+    return v;
+  }
+  cmd(s) { this.p.stdin.write(s + '\n'); return this.next(); }
+  end() { try { this.p.stdin.write('quit\n'); this.p.stdin.end(); } catch (e) { /* gone */ } }
 }
-
-function run(cmd, args, opts = {}) {
-  const r = spawnSync(cmd, args, Object.assign({ encoding: 'utf8', maxBuffer: 1 << 28 }, opts));
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${(r.stderr || '').trim().slice(-2000)}`);
-  return r.stdout;
-}
-function jsonLines(text) { return text.split('\n').filter((l) => l.trim().startsWith('{')).map((l) => JSON.parse(l)); }
 
 // ------------------------------------------------------------ peak memory
 function procStatus(pid) {
@@ -212,51 +232,84 @@ async function benchSize(c, key, N, dataDir, dirName) {
   R.console_batches = v.info.consoleIds.length;
 
   const big = N >= 1e6;
-  const runs = big ? Math.max(3, Math.floor(RUNS / 3)) : RUNS;
-  const sqlRuns = (name, text, values, nRuns = runs, types) => ({ name, text, values, nRuns, types });
-  const methods = [
-    sqlRuns('dozor_history', 'SELECT count(*) FROM dozor_history($1)', [sid]),
-    sqlRuns('dozor_markers', 'SELECT count(*) FROM dozor_markers($1)', [sid]),
-    sqlRuns('dozor_to_compressed', 'SELECT dozor_to_compressed($1, $2)', [sid, lastTs - 1]),
-    sqlRuns('dozor_console', 'SELECT count(*) FROM dozor_console($1)', [sid]),
-    sqlRuns('dozor_events', 'SELECT pg_column_size(dozor_events($1))', [sid], big ? 3 : Math.max(5, Math.floor(runs / 2))),
-  ];
-  if (!big) methods.push(sqlRuns('dozor_events fetched', 'SELECT dozor_events($1)', [sid], Math.max(5, Math.floor(runs / 2)), rawText));
-  for (const m of methods) {
-    note(`${label}: ${m.name} × ${m.nRuns}`);
-    try {
-      const q = { name: 'm_' + m.name.replace(/\W/g, '_'), text: m.text, values: m.values };
-      if (m.types) q.types = m.types;
-      R.methods[m.name] = await timeIt(m.nRuns, () => c.query(q));
-    } catch (e) { R.methods[m.name] = { error: e.message }; R.errors.push(`${m.name}: ${e.message}`); }
-  }
+  const rounds = big ? Math.max(3, Math.floor(RUNS / 3)) : RUNS;
+  const evRuns = Math.min(rounds, big ? 3 : Math.max(5, Math.ceil(rounds / 2)));
+  const appRuns = Math.min(rounds, parseInt(env.BENCH_APP_RUNS || (big ? '3' : '5'), 10));
+  // n runs spread evenly over the rounds
+  const spread = (n) => (r) => Math.floor(((r + 1) * n) / rounds) !== Math.floor((r * n) / rounds);
 
-  note(`${label}: app-side pipelines`);
+  const sql = (name, text, values, every, types) => ({ name, every, kind: 'sql', q: Object.assign({ name: 'm_' + name.replace(/\W/g, '_'), text, values }, types ? { types } : {}) });
+  const all = () => true;
+  const methods = [
+    sql('dozor_history', 'SELECT count(*) FROM dozor_history($1)', [sid], all),
+    sql('dozor_markers', 'SELECT count(*) FROM dozor_markers($1)', [sid], all),
+    sql('dozor_to_compressed', 'SELECT dozor_to_compressed($1, $2)', [sid, lastTs - 1], all),
+    sql('dozor_console', 'SELECT count(*) FROM dozor_console($1)', [sid], all),
+    sql('dozor_events', 'SELECT pg_column_size(dozor_events($1))', [sid], spread(evRuns)),
+  ];
+  if (!big) methods.push(sql('dozor_events fetched', 'SELECT dozor_events($1)', [sid], spread(evRuns), rawText));
+
+  // the baselines run in helper processes that answer one timed run per command
+  const procs = [];
+  let inflateP = null, appP = null;
   try {
-    const appRuns = parseInt(env.BENCH_APP_RUNS || (big ? '3' : '5'), 10);
-    const a = JSON.parse(run('node', ['--expose-gc', '--max-old-space-size=16000', path.join(HERE, 'app-side.js'), '--session', String(sid), '--runs', String(appRuns), '--json']).trim().split('\n').pop());
-    R.methods['app-side history (fetch + pipeline)'] = a.fetch_history;
-    R.methods['app-side history, no fetch'] = a.history;
-    R.methods['  of which gunzip + JSON.parse'] = a.decode;
-    R.methods['  of which sort'] = a.sort;
-    R.methods['  of which feed'] = a.feed;
-    R.methods['app-side fetch only'] = a.fetch;
-    R.methods['app-side gunzip+parse+sort+stringify'] = a.events;
+    const args = ['--serve', '--db', '--session', String(sid)];
+    if (v.info.consoleIds.length) args.push('--ids', v.info.consoleIds.join(','));
+    inflateP = new LineProc(path.join(HERE, 'build', 'inflate'), args);
+    procs.push(inflateP);
+    await inflateP.next();
+    const det = await inflateP.cmd('detect');
+    R.storage = det.storage;
+    const inf = (name, command, every) => ({ name, every, kind: 'proc', run: async () => (await inflateP.cmd(command)).ms, meta: command });
+    methods.push(inf('raw inflate, zlib', 'zlib', all), inf('raw inflate, libdeflate', 'libdeflate', all));
+    if (v.info.consoleIds.length) methods.push(inf('raw inflate, libdeflate, console batches only', 'libdeflate-ids', all));
+  } catch (e) { R.errors.push('inflate: ' + e.message); }
+  const appKeys = {
+    'app-side history (fetch + pipeline)': 'fetch_history', 'app-side history, no fetch': 'history',
+    '  of which gunzip + JSON.parse': 'decode', '  of which sort': 'sort', '  of which feed': 'feed',
+    'app-side fetch only': 'fetch', 'app-side gunzip+parse+sort+stringify': 'events',
+  };
+  try {
+    appP = new LineProc('node', ['--expose-gc', '--max-old-space-size=16000', path.join(HERE, 'app-side.js'), '--session', String(sid), '--serve']);
+    procs.push(appP);
+    await appP.next();
+    methods.push({ name: 'app-side', every: spread(appRuns), kind: 'app', run: () => appP.cmd('run') });
   } catch (e) { R.errors.push('app-side: ' + e.message); }
 
-  note(`${label}: raw inflate`);
-  try {
-    const inflate = path.join(HERE, 'build', 'inflate');
-    for (const r of jsonLines(run(inflate, ['--db', '--session', String(sid), '--runs', String(runs)]))) {
-      if (r.method === 'zlib_inflate') R.methods['raw inflate, zlib'] = r;
-      else if (r.method === 'libdeflate_inflate') R.methods['raw inflate, libdeflate'] = r;
-      else if (r.storage) R.storage = r.storage;
+  // warm-up, then rounds: every method once per round (the slow ones in
+  // evenly spread rounds), so that a change in the machine's load hits both
+  // sides of every ratio alike
+  const samples = {};
+  const failed = {};
+  const once = async (m) => {
+    if (failed[m.name]) return null;
+    try {
+      const t0 = now();
+      const res = m.kind === 'sql' ? await c.query(m.q) : await m.run();
+      return m.kind === 'sql' ? now() - t0 : res;
+    } catch (e) { failed[m.name] = e.message; R.errors.push(`${m.name}: ${e.message}`); return null; }
+  };
+  note(`${label}: warm-up`);
+  for (const m of methods) await once(m);
+  note(`${label}: ${rounds} rounds (${evRuns} with dozor_events, ${appRuns} with the app-side pipelines)`);
+  for (let r = 0; r < rounds; r++) {
+    for (const m of methods) {
+      if (!m.every(r)) continue;
+      const x = await once(m);
+      if (x === null) continue;
+      if (m.kind === 'app') for (const [k, f] of Object.entries(appKeys)) (samples[k] = samples[k] || []).push(x[f]);
+      else (samples[m.name] = samples[m.name] || []).push(x);
     }
-    if (v.info.consoleIds.length) {
-      for (const r of jsonLines(run(inflate, ['--db', '--session', String(sid), '--ids', v.info.consoleIds.join(','), '--runs', String(runs)])))
-        if (r.method === 'libdeflate_inflate') R.methods[`raw inflate, libdeflate, console batches only`] = r;
-    }
-  } catch (e) { R.errors.push('inflate: ' + e.message); }
+  }
+  for (const p of procs) p.end();
+  const order = methods.flatMap((m) => (m.kind === 'app' ? Object.keys(appKeys) : [m.name]));
+  for (const k of order) {
+    const mname = k in appKeys ? 'app-side' : k;
+    if (samples[k] && samples[k].length) R.methods[k] = stats(samples[k]);
+    else R.methods[k] = { error: failed[mname] || 'no sample' };
+  }
+  const con = R.methods['raw inflate, libdeflate, console batches only'];
+  if (con && !con.error) con.batches = v.info.consoleIds.length;
 
   note(`${label}: peak memory of a fresh backend per function`);
   const memFns = [
@@ -306,29 +359,44 @@ async function benchIngest(c, dataDir, label, dirName) {
       await c.query({ name: 'ing_create', text: "SELECT dozor_ingest($1, $2, 'gzip')", values: [key, zlib.gzipSync(JSON.stringify({ sessionId: uuid, events: [], metadata: md }))] });
       await c.query({ name: 'ing_body', text: 'INSERT INTO bench.ingest_bodies VALUES ($1, $2)', values: [i, zlib.gzipSync(withSessionId(body500, uuid), { level: 6 })] });
     }
-    await c.query(`CREATE OR REPLACE FUNCTION bench.time_ingest(key text) RETURNS float8[] LANGUAGE plpgsql AS $f$
+    await c.query(`CREATE OR REPLACE FUNCTION bench.time_ingest(key text, lo int, hi int) RETURNS float8[] LANGUAGE plpgsql AS $f$
       DECLARE r record; t0 timestamptz; res float8[] := '{}';
       BEGIN
-        FOR r IN SELECT body FROM bench.ingest_bodies ORDER BY i LOOP
+        FOR r IN SELECT body FROM bench.ingest_bodies WHERE i >= lo AND i < hi ORDER BY i LOOP
           t0 := clock_timestamp();
           PERFORM dozor_ingest(key, r.body, 'gzip');
           res := res || (extract(epoch FROM clock_timestamp() - t0) * 1000)::float8;
         END LOOP;
         RETURN res;
       END $f$`);
-    const times = (await c.query('SELECT bench.time_ingest($1) AS t', [key])).rows[0].t.map(Number);
-    I.batch = stats(times.slice(Math.min(10, Math.floor(times.length / 10))));   // first calls warm caches
-    I.batch.events = events500;
+    // chunks of 10 calls, each followed by 10 passes of the compressors over
+    // the same events array, so both sides see the same machine load
+    const comp = new LineProc(path.join(HERE, 'build', 'inflate'), ['--serve', '--compress', path.join(dir, 'batch500.events.json')]);
+    let compTimes = {};
+    try {
+      await comp.next();
+      await comp.cmd('compress');                      // warm-up
+      let times = [];
+      for (let lo = 0; lo < calls; lo += 10) {
+        const t = (await c.query('SELECT bench.time_ingest($1, $2, $3) AS t', [key, lo, Math.min(calls, lo + 10)])).rows[0].t.map(Number);
+        times = times.concat(lo === 0 ? t.slice(Math.min(5, t.length - 1)) : t);   // the very first calls warm caches
+        for (let k = 0; k < 10; k++) {
+          const r = await comp.cmd('compress');
+          for (const [name, ms] of Object.entries(r)) if (/_compress_\d+$/.test(name)) (compTimes[name] = compTimes[name] || []).push(ms);
+          I.compress_bytes = r;
+        }
+      }
+      I.batch = stats(times);
+      I.batch.events = events500;
+    } finally { comp.end(); }
+    I.compress = {};
+    for (const [name, xs] of Object.entries(compTimes))
+      I.compress[name] = Object.assign(stats(xs), { in_bytes: I.compress_bytes.in_bytes, out_bytes: I.compress_bytes[name + '_bytes'] });
+    delete I.compress_bytes;
     const stored = (await c.query("SELECT count(*) AS n, sum(b.event_count) AS ev FROM dozor.event_batches b JOIN dozor.sessions s ON s.id = b.session_id JOIN dozor.projects p ON p.id = s.project_id WHERE p.name = 'bench-ingest-latency'")).rows[0];
     if (Number(stored.n) !== calls || Number(stored.ev) !== calls * events500) I.errors = [`stored ${stored.n} batches / ${stored.ev} events, expected ${calls} / ${calls * events500}`];
-  } catch (e) { I.batch = { error: e.message }; }
+  } catch (e) { I.batch = { error: e.message }; I.compress = { error: 'not run' }; }
 
-  // ---- gzip-compressing the same events array alone
-  try {
-    I.compress = {};
-    for (const r of jsonLines(run(path.join(HERE, 'build', 'inflate'), ['--compress', path.join(dir, 'batch500.events.json'), '--runs', '51'])))
-      I.compress[r.method] = r;
-  } catch (e) { I.compress = { error: e.message }; }
 
   // ---- pgbench: several clients, distinct sessions, zero errors
   if (env.BENCH_SKIP_PGBENCH === '1') return;

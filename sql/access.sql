@@ -153,7 +153,8 @@ $$;
 -- Reads: the tables (counts of A's / B's rows) and every read function,
 -- as a superuser (for reference) and as each test role. A role sees
 -- exactly its projects; B's ids through A's role (and the other way round)
--- give nothing, never B's data.
+-- give nothing, never B's data (the timeline mapping of a session it cannot
+-- see is the identity, as for a session that does not exist).
 INSERT INTO access_call (label, q) VALUES
     ('projects', 'SELECT count(*) FROM dozor.projects WHERE id = %1$s'),
     ('projects.key_hash', 'SELECT count(key_hash) FROM dozor.projects WHERE id = %1$s'),
@@ -163,6 +164,7 @@ INSERT INTO access_call (label, q) VALUES
     ('event_batches', 'SELECT count(*) FROM dozor.event_batches WHERE session_id = %2$s'),
     ('markers', 'SELECT count(*) FROM dozor.markers WHERE session_id = %2$s'),
     ('project_grants', 'SELECT count(*) FROM dozor.project_grants WHERE project_id = %1$s'),
+    ('my_grants', 'SELECT count(*) FROM dozor.my_grants WHERE project_id = %1$s'),
     ('my_projects', 'SELECT level FROM dozor.my_projects WHERE project_id = %1$s'),
     ('dozor_session_batches', 'SELECT count(*) FROM dozor_session_batches(%2$s)'),
     ('dozor_events', 'SELECT json_array_length(dozor_events(%2$s))'),
@@ -182,10 +184,11 @@ INSERT INTO access_call (label, q) VALUES
     ('pure dozor_url_pathname', 'SELECT dozor_url_pathname(''https://x.example/a?b'')');
 SELECT * FROM access_matrix();
 
--- Writes: each is tried and rolled back. ingest and cancel only through
--- dozor_ingest; deletion, rotation, creation, cleanup and grants only
--- through dozor_admin, and only for A; raw writes to the tables only where
--- a policy allows them (an admin's deletes in A).
+-- Writes: each is tried and rolled back. Ingest and cancel only for
+-- dozor_ingest (with the project's key); deletion, rotation, creation,
+-- cleanup and grants only for dozor_admin, and only in A; raw writes to the
+-- tables only where a policy allows them (an admin's deletes in A, its
+-- grants of A, its key of A).
 TRUNCATE access_call RESTART IDENTITY;
 INSERT INTO access_call (label, q) VALUES
     ('dozor_ingest', 'SELECT dozor_ingest(%4$s, sdk_body(%5$s, ''[{"type":3,"data":{"source":2,"type":2},"timestamp":1700000200000}]'')) = %2$s'),

@@ -60,3 +60,6 @@ gaps AS (
 SELECT bool_and(CASE WHEN real_gap IS NULL THEN ct = rt
                      WHEN real_gap > 30000 THEN comp_gap = 5000 ELSE comp_gap = real_gap END) AS gaps_ok
 FROM gaps;
+
+-- A session that does not exist maps to NULL (like dozor_events).
+SELECT dozor_to_compressed(-1, 5) IS NULL AS missing_compressed, dozor_to_real(-1, 5) IS NULL AS missing_real;

@@ -106,18 +106,26 @@ CREATE TABLE dozor.project_grants (
 CREATE INDEX ON dozor.project_grants (role);
 SELECT pg_catalog.pg_extension_config_dump('dozor.project_grants', '');
 
--- The projects the current role may see, with its level on each ('admin'
--- when any grant that reaches it says so). Every policy reads the grants
--- through this view: it runs with its owner's rights, so it reads
--- dozor.project_grants past that table's own policies (no recursion),
--- while current_user is still the querying role. security_barrier keeps a
--- caller's leaky function from seeing the grants of other roles.
-CREATE VIEW dozor.my_projects WITH (security_barrier) AS
-    SELECT g.project_id,
-           CASE WHEN pg_catalog.bool_or(g.level = 'admin') THEN 'admin' ELSE 'viewer' END AS level
+-- The grants that reach the current role (directly or through role
+-- membership). Every policy reads the grants through this view: it runs
+-- with its owner's rights, so it reads dozor.project_grants past that
+-- table's own policies (no recursion), while current_user is still the
+-- querying role. security_barrier keeps a caller's leaky function from
+-- seeing the grants of other roles. The policies probe it by project
+-- (EXISTS ... WHERE project_id = ...), which the planner runs as a primary
+-- key lookup per row, or hashes once when many rows are read.
+CREATE VIEW dozor.my_grants WITH (security_barrier) AS
+    SELECT g.project_id, g.role, g.level
     FROM dozor.project_grants g
-    WHERE pg_catalog.pg_has_role(CURRENT_USER, g.role::oid, 'MEMBER')
-    GROUP BY g.project_id;
+    WHERE pg_catalog.pg_has_role(CURRENT_USER, g.role::oid, 'MEMBER');
+
+-- The projects the current role may see, with its level on each ('admin'
+-- when any grant that reaches it says so).
+CREATE VIEW dozor.my_projects AS
+    SELECT v.project_id,
+           CASE WHEN pg_catalog.bool_or(v.level = 'admin') THEN 'admin' ELSE 'viewer' END AS level
+    FROM dozor.my_grants v
+    GROUP BY v.project_id;
 
 -- Raises 42501 unless the current role is a superuser or an admin of the project.
 CREATE FUNCTION @extschema@.dozor_require_project_admin(project_id bigint)
@@ -182,11 +190,14 @@ $$;
 
 -- A project created by a non-superuser is granted to it as admin.
 -- dozor_create_project runs as the extension owner, so current_user here
--- is the owner; the role the client acts as is the session's active role
--- (SET ROLE, as PostgREST does, or else the login role). That is the
--- caller of dozor_create_project whenever a client calls it, which is the
--- only way a non-superuser inserts a project. It must have dozor_admin's
--- privileges (those give the EXECUTE); otherwise, and for superusers, the
+-- is the owner, and SQL offers no "caller of the SECURITY DEFINER
+-- function". The session's active role is the next best thing: SET ROLE's
+-- role (PostgREST's SET LOCAL ROLE included), or else the login role. It
+-- is the caller whenever a client calls dozor_create_project, which is the
+-- only way a non-superuser inserts a project; only when another SECURITY
+-- DEFINER function calls it does the grant go to the session's role rather
+-- than to that function's owner. The role must have dozor_admin's
+-- privileges (which give the EXECUTE); otherwise, and for superusers, the
 -- project starts without grants.
 CREATE FUNCTION @extschema@.dozor_grant_new_project()
 RETURNS trigger
@@ -198,7 +209,7 @@ DECLARE
     creator regrole;
 BEGIN
     IF setting = 'none' THEN
-        creator := pg_catalog.to_regrole(SESSION_USER::text);
+        creator := pg_catalog.to_regrole(pg_catalog.quote_ident(SESSION_USER));
     ELSE
         creator := pg_catalog.to_regrole(pg_catalog.quote_ident(setting));
     END IF;
@@ -222,35 +233,35 @@ FOR EACH ROW EXECUTE FUNCTION @extschema@.dozor_grant_new_project();
 
 ALTER TABLE dozor.projects ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON dozor.projects FOR SELECT
-    USING (id IN (SELECT v.project_id FROM dozor.my_projects v));
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = projects.id));
 -- dozor_rotate_api_key
 CREATE POLICY admin_update ON dozor.projects FOR UPDATE
-    USING (id IN (SELECT v.project_id FROM dozor.my_projects v WHERE v.level = 'admin'))
-    WITH CHECK (id IN (SELECT v.project_id FROM dozor.my_projects v WHERE v.level = 'admin'));
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = projects.id AND v.level = 'admin'))
+    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = projects.id AND v.level = 'admin'));
 
 ALTER TABLE dozor.tracked_users ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON dozor.tracked_users FOR SELECT
-    USING (project_id IN (SELECT v.project_id FROM dozor.my_projects v));
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = tracked_users.project_id));
 CREATE POLICY admin_delete ON dozor.tracked_users FOR DELETE
-    USING (project_id IN (SELECT v.project_id FROM dozor.my_projects v WHERE v.level = 'admin'));
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = tracked_users.project_id AND v.level = 'admin'));
 
 ALTER TABLE dozor.sessions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON dozor.sessions FOR SELECT
-    USING (project_id IN (SELECT v.project_id FROM dozor.my_projects v));
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = sessions.project_id));
 -- dozor_delete_session, dozor_cleanup; batches and markers go by cascade
 CREATE POLICY admin_delete ON dozor.sessions FOR DELETE
-    USING (project_id IN (SELECT v.project_id FROM dozor.my_projects v WHERE v.level = 'admin'));
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = sessions.project_id AND v.level = 'admin'));
 -- dozor_cleanup picks what to delete with SELECT ... FOR UPDATE SKIP
 -- LOCKED, which needs UPDATE privilege and passes the UPDATE policy's
 -- USING. WITH CHECK (false) makes that privilege good for locking only:
 -- every actual UPDATE by a role under the policies fails.
 CREATE POLICY admin_lock ON dozor.sessions FOR UPDATE
-    USING (project_id IN (SELECT v.project_id FROM dozor.my_projects v WHERE v.level = 'admin'))
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = sessions.project_id AND v.level = 'admin'))
     WITH CHECK (false);
 
--- A correlated EXISTS (one primary-key probe per row read, under the
--- sessions policy) rather than IN (visible sessions), which would hash
--- every visible session for each query.
+-- EXISTS on the session (under its own policy): the planner probes the
+-- session's primary key per row, or hashes the visible sessions when that
+-- is cheaper.
 ALTER TABLE dozor.event_batches ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON dozor.event_batches FOR SELECT
     USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = event_batches.session_id));
@@ -263,15 +274,15 @@ CREATE POLICY read ON dozor.markers FOR SELECT
 -- grant of its projects.
 ALTER TABLE dozor.project_grants ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON dozor.project_grants FOR SELECT
-    USING (pg_catalog.pg_has_role(CURRENT_USER, role::oid, 'MEMBER')
-           OR project_id IN (SELECT v.project_id FROM dozor.my_projects v WHERE v.level = 'admin'));
+    USING (pg_catalog.pg_has_role(CURRENT_USER, project_grants.role::oid, 'MEMBER')
+           OR EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
 CREATE POLICY admin_insert ON dozor.project_grants FOR INSERT
-    WITH CHECK (project_id IN (SELECT v.project_id FROM dozor.my_projects v WHERE v.level = 'admin'));
+    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
 CREATE POLICY admin_update ON dozor.project_grants FOR UPDATE
-    USING (project_id IN (SELECT v.project_id FROM dozor.my_projects v WHERE v.level = 'admin'))
-    WITH CHECK (project_id IN (SELECT v.project_id FROM dozor.my_projects v WHERE v.level = 'admin'));
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'))
+    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
 CREATE POLICY admin_delete ON dozor.project_grants FOR DELETE
-    USING (project_id IN (SELECT v.project_id FROM dozor.my_projects v WHERE v.level = 'admin'));
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
 
 -------------------------------------------------------------------------------
 -- Table privileges
@@ -279,7 +290,7 @@ CREATE POLICY admin_delete ON dozor.project_grants FOR DELETE
 
 GRANT USAGE ON SCHEMA dozor TO dozor_viewer;
 GRANT SELECT ON dozor.tracked_users, dozor.sessions, dozor.event_batches, dozor.markers,
-                dozor.project_grants, dozor.my_projects
+                dozor.project_grants, dozor.my_grants, dozor.my_projects
     TO dozor_viewer;
 
 -- Every column of dozor.projects but the key hash: the secrets are the
@@ -376,7 +387,9 @@ END
 $$;
 
 -- The roles call the functions by name: they need the extension's schema
--- unless PUBLIC may use it already (the public schema).
+-- unless PUBLIC may use it already (the public schema). That grant is on a
+-- schema the extension does not own, so it outlives DROP EXTENSION (REVOKE
+-- it before dropping the roles).
 DO $$
 BEGIN
     IF NOT EXISTS (SELECT FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a

@@ -33,8 +33,9 @@
 CREATE INDEX sessions_project_created_idx ON dozor.sessions (project_id, created_at, id);
 CREATE INDEX sessions_project_duration_idx ON dozor.sessions (project_id, duration, id);
 CREATE INDEX sessions_project_active_idx ON dozor.sessions (project_id, active_ms, id);
--- One user's sessions, newest first.
-CREATE INDEX sessions_user_created_idx ON dozor.sessions (tracked_user_id, created_at, id);
+-- One user's sessions, newest first; ended_at rides along so that the
+-- users list takes last seen and the session count from the index alone.
+CREATE INDEX sessions_user_created_idx ON dozor.sessions (tracked_user_id, created_at, id) INCLUDE (ended_at);
 -- Trait filters of the users list (traits ? key, traits @> {key: value}).
 CREATE INDEX tracked_users_traits_idx ON dozor.tracked_users USING gin (traits);
 
@@ -181,7 +182,7 @@ RETURNS TABLE (id bigint, external_id uuid, project_id bigint, url text,
                event_count integer, active_ms bigint, click_count integer,
                console_error_count integer, page_count integer, created_at timestamptz,
                tracked_user_id bigint, user_external_id text, user_traits jsonb, next_cursor text)
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY INVOKER
 -- a page is a few index probes: compiling it (JIT) would cost far more
 SET jit = off
 SET search_path = pg_catalog, pg_temp
@@ -290,7 +291,7 @@ $$;
 -- user and markers, as one object; NULL when there is no such session.
 CREATE FUNCTION @extschema@.dozor_session(session_id bigint)
 RETURNS jsonb
-LANGUAGE sql STABLE STRICT
+LANGUAGE sql STABLE STRICT SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT pg_catalog.jsonb_build_object(
@@ -321,7 +322,7 @@ $$;
 CREATE FUNCTION @extschema@.dozor_sessions_summary(project_ids bigint[] DEFAULT NULL)
 RETURNS TABLE (total_sessions bigint, total_duration bigint, avg_duration numeric,
                sessions_last_24h bigint)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT pg_catalog.count(*),
@@ -353,7 +354,7 @@ CREATE FUNCTION @extschema@.dozor_tracked_users(
 RETURNS TABLE (id bigint, project_id bigint, external_id text, traits jsonb,
                created_at timestamptz, updated_at timestamptz, last_seen timestamptz,
                session_count bigint, next_cursor text)
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY INVOKER
 -- a page is a few index probes: compiling it (JIT) would cost far more
 SET jit = off
 SET search_path = pg_catalog, pg_temp
@@ -432,7 +433,7 @@ RETURNS TABLE (id bigint, external_id uuid, project_id bigint, url text,
                event_count integer, active_ms bigint, click_count integer,
                console_error_count integer, page_count integer, created_at timestamptz,
                tracked_user_id bigint, user_external_id text, user_traits jsonb, next_cursor text)
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY INVOKER
 -- a page is a few index probes: compiling it (JIT) would cost far more
 SET jit = off
 SET search_path = pg_catalog, pg_temp
@@ -482,7 +483,7 @@ $$;
 --   SELECT cron.schedule('dozor-retention', '0 3 * * *', $$SELECT dozor_cleanup('90 days')$$);
 CREATE FUNCTION @extschema@.dozor_cleanup(retention interval DEFAULT '90 days')
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

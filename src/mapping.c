@@ -22,24 +22,31 @@ BuildTimeline(SessionStream *stream, IdleTimeline *timeline)
 		TimelineAdd(timeline, ev.timestamp);
 }
 
-/* Maps t for a stored session; to_real selects the direction. */
-static double
-MapSession(FunctionCallInfo fcinfo, bool to_real)
+/*
+ * Maps t for a stored session; to_real selects the direction. False when
+ * the session does not exist (or is not visible to the caller).
+ */
+static bool
+MapSession(FunctionCallInfo fcinfo, bool to_real, double *result)
 {
 	IdleTimeline timeline;
 	SessionStream *stream;
+	SessionInfo session;
 	double		t = PG_GETARG_FLOAT8(1);
-	double		result;
 
 	TimelineInit(&timeline, SessionIntegerArg(fcinfo, 2, "gap_ms"),
 				 SessionIntegerArg(fcinfo, 3, "cap_ms"));
 	SPI_connect();
-	stream = StreamOpenSession(PG_GETARG_INT64(0));
-	BuildTimeline(stream, &timeline);
-	result = to_real ? TimelineToReal(&timeline, t) : TimelineToCompressed(&timeline, t);
-	StreamClose(stream);
+	SessionLookup(PG_GETARG_INT64(0), &session);
+	if (session.found)
+	{
+		stream = StreamOpenSession(PG_GETARG_INT64(0));
+		BuildTimeline(stream, &timeline);
+		*result = to_real ? TimelineToReal(&timeline, t) : TimelineToCompressed(&timeline, t);
+		StreamClose(stream);
+	}
 	SPI_finish();
-	return result;
+	return session.found;
 }
 
 /* Maps t for an events array; to_real selects the direction. */
@@ -71,8 +78,12 @@ PG_FUNCTION_INFO_V1(dozor_to_compressed);
 Datum
 dozor_to_compressed(PG_FUNCTION_ARGS)
 {
+	double		result;
+
 	MAPPING_ARGS_OR_NULL();
-	PG_RETURN_FLOAT8(MapSession(fcinfo, false));
+	if (!MapSession(fcinfo, false, &result))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(result);
 }
 
 PG_FUNCTION_INFO_V1(dozor_to_real);
@@ -81,8 +92,12 @@ PG_FUNCTION_INFO_V1(dozor_to_real);
 Datum
 dozor_to_real(PG_FUNCTION_ARGS)
 {
+	double		result;
+
 	MAPPING_ARGS_OR_NULL();
-	PG_RETURN_FLOAT8(MapSession(fcinfo, true));
+	if (!MapSession(fcinfo, true, &result))
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(result);
 }
 
 PG_FUNCTION_INFO_V1(dozor_map_to_compressed);

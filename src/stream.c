@@ -50,7 +50,9 @@ struct SessionStream
 	bool		rows_done;
 	int			ordinal;
 	StreamBatch *pending;		/* fetched, not yet admitted to the merge */
-	SPIPlanPtr	marker_plan;
+	int64		session_id;
+	struct StoredMarker *markers;	/* url/identity payloads, loaded on first use */
+	int			marker_count;
 	/* the merge: a binary min-heap of batches */
 	StreamBatch **heap;
 	int			heap_size;
@@ -59,6 +61,14 @@ struct SessionStream
 	/* arrays */
 	StreamBatch *array;
 };
+
+/* The payload of one url or identity marker of the session's events. */
+typedef struct StoredMarker
+{
+	int64		batch_id;
+	int32		event_index;
+	Jsonb	   *data;
+} StoredMarker;
 
 /* Does batch a's next event come before batch b's? */
 static bool
@@ -246,6 +256,7 @@ StreamOpenSession(int64 session_id)
 	query = "SELECT id, first_timestamp, last_timestamp, event_count, raw_bytes, timeline, data"
 		"  FROM dozor.event_batches WHERE session_id = $1"
 		"  ORDER BY first_timestamp, id";
+	s->session_id = session_id;
 	args[0] = Int64GetDatum(session_id);
 	s->portal = SPI_cursor_open_with_args(NULL, query, 1, argtypes, args, NULL, true, 0);
 	return s;
@@ -414,13 +425,47 @@ StreamEventBatchId(const StreamEvent *ev)
 	return ev->batch->row.id;
 }
 
+/*
+ * Loads the payloads of every url and identity marker that came from the
+ * session's events, in one query: a session has few of them, and one query
+ * beats one per marker (each pays for row-level security too).
+ */
+static void
+LoadMarkers(SessionStream *s)
+{
+	Oid			argtypes[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(s->session_id)};
+	MemoryContext old;
+
+	if (SPI_execute_with_args("SELECT batch_id, event_index, data FROM dozor.markers"
+							  "  WHERE session_id = $1 AND batch_id IS NOT NULL AND kind IN ('url', 'identity')"
+							  "  ORDER BY batch_id, event_index",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "marker lookup failed");
+	old = MemoryContextSwitchTo(s->cxt);
+	s->marker_count = (int) SPI_processed;
+	s->markers = palloc(mul_size(Max(SPI_processed, 1), sizeof(StoredMarker)));
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tuple = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		data;
+
+		s->markers[i].batch_id = DatumGetInt64(SPI_getbinval(tuple, desc, 1, &isnull));
+		s->markers[i].event_index = DatumGetInt32(SPI_getbinval(tuple, desc, 2, &isnull));
+		data = SPI_getbinval(tuple, desc, 3, &isnull);
+		s->markers[i].data = isnull ? NULL : DatumGetJsonbPCopy(data);
+	}
+	MemoryContextSwitchTo(old);
+	SPI_freetuptable(SPI_tuptable);
+}
+
 Jsonb *
 StreamMarkerPayload(SessionStream *s, const StreamEvent *ev)
 {
-	Datum		args[2];
-	bool		isnull;
-	Datum		payload;
-	Jsonb	   *result;
+	int			lo;
+	int			hi;
 
 	if (s->array)
 	{
@@ -438,28 +483,29 @@ StreamMarkerPayload(SessionStream *s, const StreamEvent *ev)
 		return DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(JsonTextForPostgres(&info.payload))));
 	}
 
-	if (s->marker_plan == NULL)
+	if (s->markers == NULL)
+		LoadMarkers(s);
+	/* Binary search by (batch id, event index): the query sorted them so. */
+	lo = 0;
+	hi = s->marker_count;
+	while (lo < hi)
 	{
-		Oid			argtypes[2] = {INT8OID, INT4OID};
+		int			mid = lo + (hi - lo) / 2;
+		const StoredMarker *m = &s->markers[mid];
 
-		s->marker_plan = SPI_prepare("SELECT data FROM dozor.markers WHERE batch_id = $1 AND event_index = $2",
-									 2, argtypes);
-		if (s->marker_plan == NULL)
-			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (m->batch_id < ev->batch->row.id ||
+			(m->batch_id == ev->batch->row.id && m->event_index < ev->index))
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	args[0] = Int64GetDatum(ev->batch->row.id);
-	args[1] = Int32GetDatum(ev->index);
-	if (SPI_execute_plan(s->marker_plan, args, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "marker lookup failed");
-	if (SPI_processed != 1)
+	if (lo == s->marker_count || s->markers[lo].batch_id != ev->batch->row.id ||
+		s->markers[lo].event_index != ev->index)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stored batch %lld is corrupt: the marker of event %d is missing",
 						(long long) ev->batch->row.id, ev->index)));
-	payload = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	result = isnull ? NULL : DatumGetJsonbPCopy(payload);
-	SPI_freetuptable(SPI_tuptable);
-	return result;
+	return s->markers[lo].data;
 }
 
 void

@@ -169,8 +169,8 @@ function pgValue(v, depth = 0) {
 // Numbers jsonb's numeric cannot hold (PostgreSQL: 22003). dozor converts
 // marker payloads and traits to jsonb, so such a number there is a 22003.
 function hugeNumberText(buf) {
-  return /[0-9][eE]\+?[0-9]{6,}/.test(buf.toString('latin1')) ||
-    /[0-9]{131073,}/.test(buf.toString('latin1'));
+  const t = buf.toString('latin1');
+  return /[0-9][eE][+-]?0*[0-9]{5,}/.test(t) || /[0-9]{131073,}/.test(t);
 }
 
 // Markers a body must produce (SPEC §3 step 6), in event order.
@@ -208,8 +208,16 @@ function predict(body, encoding, keyOk = true) {
     checkMetadata(o);
     checkEvents(o);
     const codes = ['ok'];
+    // jsonb (marker payloads, traits) cannot hold numbers past numeric's range
     if (hugeNumberText(text)) codes.push('22003');
-    return { codes, why: 'valid', body: o, text };
+    // Known deviations (reported, not yet fixed in src): outcomes that break
+    // the contract but are expected today. The harness counts them apart.
+    const known = {};
+    const ts = o.events.map((e) => Math.floor(e.timestamp));
+    if (ts.length && (Math.max(...ts) - Math.min(...ts)) / 1000 > 2147483647.5) {
+      known['22003'] = 'sessions.duration (integer seconds) overflows for a window over 68 years';
+    }
+    return { codes, known, why: 'valid', body: o, text };
   } catch (e) {
     if (e instanceof Reject) return { codes: e.codes, why: e.message };
     throw e;
