@@ -13,8 +13,8 @@
 # function RUNS times and prints median / p95 / min / max in ms:
 #   * server: execution inside the backend (clock_timestamp() around each
 #     call in a plpgsql loop: no network, no result transfer);
-#   * client: a full round trip from psql's connection (pgbench, one client,
-#     prepared-free simple protocol), for the default list, when pgbench is
+#   * client: a full round trip over a local socket (pgbench, one client,
+#     simple protocol, the first call left out), for the default list, when pgbench is
 #     installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -113,10 +113,11 @@ SQL
 if command -v pgbench >/dev/null 2>&1; then
   tmp=$(mktemp -d)
   echo 'SELECT * FROM dozor_sessions();' > "$tmp/list.sql"
-  (cd "$tmp" && pgbench -n -c 1 -t "$runs" -f list.sql -l --log-prefix=lat $db >/dev/null 2>&1) || true
+  (cd "$tmp" && pgbench -n -c 1 -t "$((runs + 1))" -f list.sql -l --log-prefix=lat $db >/dev/null 2>&1) || true
   if ls "$tmp"/lat.* >/dev/null 2>&1; then
-    # per-transaction log: the third field is the latency in microseconds
-    cat "$tmp"/lat.* | awk '{print $3 / 1000}' | sort -n | awk '
+    # per-transaction log: "client txn latency_us script epoch us"; the
+    # first call (a cold connection) is left out
+    cat "$tmp"/lat.* | awk 'NF >= 6 && $2 > 1 && $3 > 0 {print $3 / 1000}' | sort -n | awk '
       { v[NR] = $1 }
       END { printf "\nclient round trip (pgbench, 1 client), ms\n";
             printf "  SELECT * FROM dozor_sessions(): median %.3f  p95 %.3f  min %.3f  max %.3f  (%d runs)\n",

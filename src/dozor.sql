@@ -350,8 +350,9 @@ BEGIN
         -- had no events yet takes this batch's window instead of the time of
         -- its first ping), add the counts, merge the activity.
         UPDATE dozor.sessions s SET
-            started_at = CASE WHEN s.event_count = 0 THEN first_at ELSE LEAST(s.started_at, first_at) END,
-            ended_at = CASE WHEN s.event_count = 0 THEN last_at ELSE GREATEST(s.ended_at, last_at) END,
+            started_at = w.started_at,
+            ended_at = w.ended_at,
+            duration = pg_catalog.round(EXTRACT(epoch FROM w.ended_at - w.started_at)),
             event_count = s.event_count + b.event_count,
             click_count = s.click_count + b.click_count,
             keypress_count = s.keypress_count + b.keypress_count,
@@ -359,14 +360,16 @@ BEGIN
             console_log_count = s.console_log_count + b.console_log_count,
             console_warn_count = s.console_warn_count + b.console_warn_count,
             console_error_count = s.console_error_count + b.console_error_count,
-            active_ranges = s.active_ranges + eb.active_ranges,
+            active_ranges = w.active_ranges,
+            active_ms = @extschema@.dozor_active_ms(w.active_ranges),
             size_bytes = s.size_bytes + pg_catalog.length(b.data)
-        FROM dozor.event_batches eb
-        WHERE s.id = sid AND eb.id = bid;
-        UPDATE dozor.sessions s SET
-            duration = pg_catalog.round(EXTRACT(epoch FROM s.ended_at - s.started_at)),
-            active_ms = @extschema@.dozor_active_ms(s.active_ranges)
-        WHERE s.id = sid;
+        FROM dozor.sessions cur
+        JOIN dozor.event_batches eb ON eb.id = bid
+        CROSS JOIN LATERAL (SELECT
+            CASE WHEN cur.event_count = 0 THEN first_at ELSE LEAST(cur.started_at, first_at) END AS started_at,
+            CASE WHEN cur.event_count = 0 THEN last_at ELSE GREATEST(cur.ended_at, last_at) END AS ended_at,
+            cur.active_ranges + eb.active_ranges AS active_ranges) w
+        WHERE s.id = sid AND cur.id = sid;
     END IF;
 
     -- The first metadata a session receives fills it in (normally with its

@@ -28,14 +28,19 @@
 
 /* Deepest recursion of the checks below (the scanner itself never recurses). */
 #define WALK_MAX_DEPTH 128
-/* Re-validating every nested span is quadratic: only near the top. */
-#define REVALIDATE_MAX_DEPTH 24
+/*
+ * Re-validating every nested span is quadratic in the nesting: each input
+ * gets a budget of bytes to re-scan (a few times its size), spent top-down.
+ */
+#define REVALIDATE_BUDGET_FACTOR 4
 
 typedef struct Doc
 {
 	const char *buf;
 	size_t		len;
 	bool		utf8;			/* the input is valid UTF-8 */
+	size_t		budget;			/* bytes left for re-validation */
+	size_t		pg_budget;		/* bytes left for PostgreSQL's parser */
 } Doc;
 
 static void
@@ -134,11 +139,11 @@ CheckForPostgres(const Doc *d, const JsonSpan *v)
 	pfree(t);
 }
 
-static void Walk(const Doc *d, const JsonSpan *v, int depth);
+static void Walk(Doc *d, const JsonSpan *v, int depth);
 
 /* Every member/element of a validated container. */
 static void
-WalkContainer(const Doc *d, const JsonSpan *v, int depth)
+WalkContainer(Doc *d, const JsonSpan *v, int depth)
 {
 	JsonIter	it;
 	JsonSpan	key;
@@ -182,7 +187,7 @@ WalkContainer(const Doc *d, const JsonSpan *v, int depth)
 
 /* Checks one validated value and everything in it. */
 static void
-Walk(const Doc *d, const JsonSpan *v, int depth)
+Walk(Doc *d, const JsonSpan *v, int depth)
 {
 	CheckInside(d, v, "value");
 	if (v->len == 0 || v->kind != KindOfByte(v->start[0]))
@@ -190,7 +195,8 @@ Walk(const Doc *d, const JsonSpan *v, int depth)
 	if (depth > WALK_MAX_DEPTH)
 		return;
 
-	if (depth <= REVALIDATE_MAX_DEPTH)
+	/* small spans are always re-validated; big ones while the budget lasts */
+	if (v->len <= 256 || v->len <= d->budget)
 	{
 		JsonScanner s;
 		JsonSpan	again;
@@ -201,8 +207,13 @@ Walk(const Doc *d, const JsonSpan *v, int depth)
 					 s.error, s.error_pos);
 		if (again.start != v->start || again.len != v->len || again.kind != v->kind)
 			FuzzFail("re-validation gives a different span");
-		if (depth <= 4)
+		if (v->len > 256)
+			d->budget -= v->len;
+		if (v->len <= d->pg_budget)
+		{
+			d->pg_budget -= v->len;
 			CheckForPostgres(d, v);
+		}
 	}
 
 	(void) JsonIsTruthy(v);
@@ -265,8 +276,12 @@ WalkUntrusted(const char *start, const char *end, int depth, size_t *budget)
 			(void) JsonNumberValue(&value);
 			(void) JsonIsTruthy(&value);
 			(void) JsonObjectGet(&value, "data", &key);
-			t = JsonTextForPostgres(&value);
-			pfree(t);
+			/* a copy per value: only small ones, or it is quadratic */
+			if (value.len <= 512)
+			{
+				t = JsonTextForPostgres(&value);
+				pfree(t);
+			}
 			pfree(out.data);
 		}
 		if (depth < 16)
@@ -288,6 +303,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	d.buf = FuzzExactCopy(data, size);
 	d.len = size;
 	d.utf8 = FuzzUtf8Valid(d.buf, d.len);
+	d.budget = REVALIDATE_BUDGET_FACTOR * (size + 64);
+	d.pg_budget = 2 * (size + 64);
 
 	JsonScanInit(&s, d.buf, d.len);
 	ours = JsonScanValue(&s, &v) && JsonScanAtEnd(&s);
