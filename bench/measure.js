@@ -114,13 +114,28 @@ function procStatus(pid) {
 // count in RSS but are not the backend's own memory)
 async function peakMemory(sql, values) {
   const c = await connect();
+  let r;
   try {
     const pid = (await c.query('SELECT pg_backend_pid() AS p')).rows[0].p;
     const before = procStatus(pid);
+    const t0 = now();
     await c.query({ text: sql, values, types: rawText });
+    const firstMs = now() - t0;
     const after = procStatus(pid);
-    return { hwm: after.hwm, private: after.hwm - after.shmem, before_hwm: before.hwm, shmem: after.shmem };
+    r = { hwm: after.hwm, private: after.hwm - after.shmem, before_hwm: before.hwm, shmem: after.shmem, first_call_ms: firstMs };
+    r.buffers_warm_mb = await sharedBuffersTouched(c, sql, values);       // a second call
   } finally { await c.end(); }
+  const c2 = await connect();                                              // a first call
+  try { r.buffers_first_mb = await sharedBuffersTouched(c2, sql, values); } finally { await c2.end(); }
+  return r;
+}
+// shared buffers one call touches (hit + read), in MB, from EXPLAIN ANALYZE
+async function sharedBuffersTouched(c, sql, values) {
+  try {
+    const plan = (await c.query({ text: 'EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ' + sql, values, types: rawText })).rows[0]['QUERY PLAN'];
+    const top = JSON.parse(plan)[0].Plan;
+    return ((top['Shared Hit Blocks'] || 0) + (top['Shared Read Blocks'] || 0)) * 8192 / 1048576;
+  } catch (e) { return null; }
 }
 
 // ------------------------------------------------------------ validation
@@ -471,11 +486,12 @@ function table(R) {
     log(`| ${name} | ${f2(m.median)} | ${f2(m.min)} | ${f2(m.max)} | ${m.runs} |`);
   }
   log('');
-  log('| peak memory of a fresh backend | VmHWM MB | VmHWM − shared buffers MB |');
-  log('|---|---:|---:|');
+  log(`| a fresh backend runs one call | peak VmHWM MB | VmHWM − shared buffers MB | shared buffers touched, first / next call MB (stored gzip: ${R.gz_mb.toFixed(1)} MB) | first call ms |`);
+  log('|---|---:|---:|---:|---:|');
+  const mb = (x) => (x == null ? '—' : x.toFixed(2));
   for (const [k, m] of Object.entries(R.memory)) {
-    if (m.error) { log(`| ${k} | ERROR: ${m.error.slice(0, 80)} | |`); continue; }
-    log(`| ${k} | ${m.hwm.toFixed(1)} | ${m.private.toFixed(1)} |`);
+    if (m.error) { log(`| ${k} | ERROR: ${m.error.slice(0, 80)} | | | |`); continue; }
+    log(`| ${k} | ${m.hwm.toFixed(1)} | ${m.private.toFixed(1)} | ${mb(m.buffers_first_mb)} / ${mb(m.buffers_warm_mb)} | ${f2(m.first_call_ms)} |`);
   }
   if (R.errors.length) { log(''); for (const e of R.errors) log('error: ' + e); }
   log('');

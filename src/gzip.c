@@ -237,31 +237,24 @@ GzipAllocOutput(size_t prefix, size_t size)
 }
 
 /*
- * Inflates every gzip member of in[0..len) into one buffer that holds at
- * most `cap` bytes of output, starting with room for `guess` bytes (at most
- * cap).  The buffer has `prefix` unused bytes in front (room for a varlena
- * header) and a NUL after the output.  On GZIP_OK *out is the buffer start
- * and *out_len the output length; otherwise *reason says what was wrong.
+ * Inflates every gzip member of in[0..len) into buf[0..size). Returns
+ * GZIP_TOO_LONG as soon as the output would pass size; otherwise *produced
+ * is the output length, or *reason says what was wrong.
  */
 static GzipStatus
-GzipInflateMembers(const char *in, size_t len, size_t cap, size_t guess,
-				   size_t prefix, char **out, size_t *out_len,
-				   const char **reason)
+GzipInflateInto(const char *in, size_t len, char *buf, size_t size,
+				size_t *produced, const char **reason)
 {
 	struct libdeflate_decompressor *d = GzipDecompressor();
 	const unsigned char *src = (const unsigned char *) in;
-	size_t		size = Min(guess, cap);
-	char	   *buf;
 	size_t		pos = 0;
-	size_t		produced = 0;
 
+	*produced = 0;
 	if (len == 0)
 	{
 		*reason = "empty input";
 		return GZIP_CORRUPT;
 	}
-
-	buf = GzipAllocOutput(prefix, size);
 
 	for (;;)
 	{
@@ -285,18 +278,9 @@ GzipInflateMembers(const char *in, size_t len, size_t cap, size_t guess,
 			return GZIP_CORRUPT;
 		}
 
-		for (;;)
-		{
-			res = libdeflate_deflate_decompress_ex(d, src + body, len - body,
-												   buf + prefix + produced,
-												   size - produced,
-												   &in_used, &got);
-			if (res != LIBDEFLATE_INSUFFICIENT_SPACE || size >= cap)
-				break;
-			/* The guess was short: grow once to the cap and redo this member. */
-			size = cap;
-			buf = repalloc_huge(buf, add_size(add_size(prefix, size), 1));
-		}
+		res = libdeflate_deflate_decompress_ex(d, src + body, len - body,
+											   buf + *produced, size - *produced,
+											   &in_used, &got);
 		if (res == LIBDEFLATE_INSUFFICIENT_SPACE)
 			return GZIP_TOO_LONG;
 		if (res != LIBDEFLATE_SUCCESS)
@@ -311,8 +295,7 @@ GzipInflateMembers(const char *in, size_t len, size_t cap, size_t guess,
 			*reason = "truncated data";
 			return GZIP_CORRUPT;
 		}
-		if (libdeflate_crc32(0, buf + prefix + produced, got) !=
-			GzipLe32(src + tail))
+		if (libdeflate_crc32(0, buf + *produced, got) != GzipLe32(src + tail))
 		{
 			*reason = "CRC mismatch";
 			return GZIP_CORRUPT;
@@ -324,19 +307,46 @@ GzipInflateMembers(const char *in, size_t len, size_t cap, size_t guess,
 			return GZIP_CORRUPT;
 		}
 
-		produced += got;
+		*produced += got;
 		pos = tail + GZIP_TRAILER_LEN;
 		if (pos == len)
-			break;
+			return GZIP_OK;
 		/* More bytes: they must be another member (checked by its header). */
 	}
+}
+
+/*
+ * Inflates client input into a buffer of at most `cap` bytes of output,
+ * trying `guess` bytes first and, when that is short, the cap once (so the
+ * work stays bounded by about twice the cap). The buffer has `prefix`
+ * unused bytes in front (room for a varlena header) and a NUL after the
+ * output.
+ */
+static GzipStatus
+GzipInflateMembers(const char *in, size_t len, size_t cap, size_t guess,
+				   size_t prefix, char **out, size_t *out_len,
+				   const char **reason)
+{
+	size_t		size = Min(guess, cap);
+	char	   *buf = GzipAllocOutput(prefix, size);
+	GzipStatus	st;
+
+	st = GzipInflateInto(in, len, buf + prefix, size, out_len, reason);
+	if (st == GZIP_TOO_LONG && size < cap)
+	{
+		/* The guess was short: grow once to the cap and start over. */
+		size = cap;
+		buf = repalloc_huge(buf, add_size(add_size(prefix, size), 1));
+		st = GzipInflateInto(in, len, buf + prefix, size, out_len, reason);
+	}
+	if (st != GZIP_OK)
+		return st;
 
 	/* Give back a buffer grown to the cap for a much smaller output. */
-	if (size - produced > GZIP_SHRINK_SLACK)
-		buf = repalloc_huge(buf, prefix + produced + 1);
-	buf[prefix + produced] = '\0';
+	if (size - *out_len > GZIP_SHRINK_SLACK)
+		buf = repalloc_huge(buf, prefix + *out_len + 1);
+	buf[prefix + *out_len] = '\0';
 	*out = buf;
-	*out_len = produced;
 	return GZIP_OK;
 }
 
@@ -388,25 +398,16 @@ GzipInflateClient(const char *in, size_t len, size_t cap,
 	return GzipInflateClientPrefixed(in, len, cap, what, 0, out_len);
 }
 
-/* Inflates a stored batch that must be exactly expected_len bytes. */
-char *
-GzipInflateStored(const char *in, size_t len, size_t expected_len,
-				  int64 batch_id)
+/* Inflates a stored batch of exactly expected_len bytes into dest. */
+void
+GzipInflateStoredInto(const char *in, size_t len, char *dest, size_t expected_len,
+					  int64 batch_id)
 {
-	char	   *out = NULL;
 	size_t		out_len = 0;
 	const char *reason = NULL;
 	GzipStatus	st;
 
-	/* Refuse before allocating when the stored length cannot be right. */
-	if (expected_len / DEFLATE_MAX_RATIO > len)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("stored batch %lld is corrupt: %zu compressed bytes cannot inflate to %zu bytes",
-						(long long) batch_id, len, expected_len)));
-
-	st = GzipInflateMembers(in, len, expected_len, expected_len, 0,
-							&out, &out_len, &reason);
+	st = GzipInflateInto(in, len, dest, expected_len, &out_len, &reason);
 	if (st == GZIP_TOO_LONG)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
@@ -422,6 +423,24 @@ GzipInflateStored(const char *in, size_t len, size_t expected_len,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stored batch %lld is corrupt: inflates to %zu bytes instead of %zu",
 						(long long) batch_id, out_len, expected_len)));
+}
+
+/* Inflates a stored batch that must be exactly expected_len bytes. */
+char *
+GzipInflateStored(const char *in, size_t len, size_t expected_len,
+				  int64 batch_id)
+{
+	char	   *out;
+
+	/* Refuse before allocating when the stored length cannot be right. */
+	if (expected_len / DEFLATE_MAX_RATIO > len)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored batch %lld is corrupt: %zu compressed bytes cannot inflate to %zu bytes",
+						(long long) batch_id, len, expected_len)));
+	out = GzipAllocOutput(0, expected_len);
+	GzipInflateStoredInto(in, len, out, expected_len, batch_id);
+	out[expected_len] = '\0';
 	return out;
 }
 

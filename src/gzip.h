@@ -45,4 +45,11 @@ extern char *GzipInflateClient(const char *in, size_t len, size_t cap,
 extern char *GzipInflateStored(const char *in, size_t len, size_t expected_len,
 							   int64 batch_id);
 
+/*
+ * The same into dest, which has room for exactly expected_len bytes (the
+ * merged stream inflates batches straight into its result this way).
+ */
+extern void GzipInflateStoredInto(const char *in, size_t len, char *dest,
+								  size_t expected_len, int64 batch_id);
+
 #endif							/* DOZOR_GZIP_H */

@@ -58,22 +58,30 @@ MergeStream(SessionStream *stream, bool compress, int64 gap_ms, int64 cap_ms,
 	StreamEvent ev;
 	bool		first = true;
 	text	   *result;
+	const char *event;
+	size_t		len;
 
 	TimelineInit(&timeline, gap_ms, cap_ms);
 	appendStringInfoChar(out, '[');
-	while (StreamNext(stream, &ev))
+	for (;;)
 	{
-		size_t		len;
-		const char *text = StreamEventText(stream, &ev, &len);
-
+		/* Most batches go in whole, inflated straight into the result. */
+		if (!compress && StreamAppendWholeBatch(stream, out, first))
+		{
+			first = false;
+			continue;
+		}
+		if (!StreamNext(stream, &ev))
+			break;
+		event = StreamEventText(stream, &ev, &len);
 		if (!first)
 			appendStringInfoChar(out, ',');
 		first = false;
 		if (compress)
-			AppendShifted(out, text, len,
+			AppendShifted(out, event, len,
 						  ev.timestamp - TimelineAdd(&timeline, ev.timestamp));
 		else
-			appendBinaryStringInfo(out, text, len);
+			appendBinaryStringInfo(out, event, len);
 	}
 	appendStringInfoChar(out, ']');
 

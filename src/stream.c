@@ -34,6 +34,7 @@ struct StreamBatch
 	int			ordinal;		/* position in (first_timestamp, id) order */
 	BatchIndex	index;
 	int32	   *order;			/* stable sort of the batch by timestamp */
+	bool		sorted;			/* order is the identity */
 	int			next;			/* next position in order */
 	Datum		data;			/* stored gzip (maybe a TOAST pointer), or 0 */
 	const char *text;			/* inflated array, once needed */
@@ -145,6 +146,7 @@ SortBatch(StreamBatch *b)
 		if (i > 0 && ts[i] < ts[i - 1])
 			sorted = false;
 	}
+	b->sorted = sorted;
 	if (sorted)
 		return;
 
@@ -322,19 +324,25 @@ StreamOpenArray(const char *json, size_t len)
 	return s;
 }
 
-bool
-StreamNext(SessionStream *s, StreamEvent *ev)
+/* Frees the batch drained by the previous call: nothing refers to it now. */
+static void
+FreeRetired(SessionStream *s)
 {
-	StreamBatch *b;
-
-	CHECK_FOR_INTERRUPTS();
-	/* The batch drained by the previous call is no longer referenced. */
 	if (s->retired)
 	{
 		MemoryContextDelete(s->retired->cxt);
 		pfree(s->retired);
 		s->retired = NULL;
 	}
+}
+
+bool
+StreamNext(SessionStream *s, StreamEvent *ev)
+{
+	StreamBatch *b;
+
+	CHECK_FOR_INTERRUPTS();
+	FreeRetired(s);
 
 	if (s->array)
 	{
@@ -370,6 +378,71 @@ StreamNext(SessionStream *s, StreamEvent *ev)
 	return true;
 }
 
+/* Reports stored bytes that do not hold an event where the index says. */
+static void
+TextCorrupt(const StreamBatch *b, int index)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("stored batch %lld is corrupt: event %d is not where its index says",
+					(long long) b->row.id, index)));
+}
+
+/* Checks that every event of an inflated batch is where its index says. */
+static void
+CheckEventBoundaries(const StreamBatch *b, const char *text)
+{
+	if (text[0] != '[' || text[b->row.raw_bytes - 1] != ']')
+		TextCorrupt(b, 0);
+	for (int i = 0; i < b->index.count; i++)
+	{
+		const char *start = text + b->index.offset[i];
+		uint32		len = b->index.length[i];
+
+		if (start[0] != '{' || start[len - 1] != '}' || start[-1] != (i == 0 ? '[' : ',') ||
+			(start[len] != ',' && start[len] != ']'))
+			TextCorrupt(b, i);
+	}
+}
+
+bool
+StreamAppendWholeBatch(SessionStream *s, StringInfo out, bool first)
+{
+	StreamBatch *b;
+	bytea	   *gz;
+	char	   *dest;
+
+	CHECK_FOR_INTERRUPTS();
+	FreeRetired(s);
+	if (s->array)
+		return false;
+	AdmitBatches(s);
+	if (s->heap_size != 1)
+		return false;
+	b = s->heap[0];
+	/* Later batches start no earlier than this one ends: ties go to it. */
+	if (b->next != 0 || !b->sorted ||
+		(s->pending != NULL && s->pending->row.first_timestamp < b->row.last_timestamp))
+		return false;
+
+	/* The stored "[e0,...,en]" lands in place; its "[" becomes the separator. */
+	enlargeStringInfo(out, b->row.raw_bytes + 1);
+	dest = first ? out->data + out->len - 1 : out->data + out->len;
+	gz = DatumGetByteaPP(b->data);
+	GzipInflateStoredInto(VARDATA_ANY(gz), VARSIZE_ANY_EXHDR(gz), dest,
+						  (size_t) b->row.raw_bytes, b->row.id);
+	CheckEventBoundaries(b, dest);
+	if (!first)
+		dest[0] = ',';
+	out->len = (int) (dest - out->data) + b->row.raw_bytes - 1;
+	out->data[out->len] = '\0';
+
+	b->next = b->index.count;
+	s->heap_size = 0;
+	s->retired = b;
+	return true;
+}
+
 /* Inflates the stored batch once (stored streams only). */
 static void
 InflateBatch(StreamBatch *b)
@@ -382,41 +455,19 @@ InflateBatch(StreamBatch *b)
 	MemoryContextSwitchTo(old);
 }
 
-/* Reports stored bytes that do not hold an event where the index says. */
-static void
-TextCorrupt(const StreamBatch *b, int index)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("stored batch %lld is corrupt: event %d is not where its index says",
-					(long long) b->row.id, index)));
-}
 
 const char *
 StreamEventText(SessionStream *s, const StreamEvent *ev, size_t *len)
 {
 	StreamBatch *b = ev->batch;
-	const char *start;
-	char		after;
 
 	if (b->text == NULL)
 	{
 		InflateBatch(b);
-		/* The array's frame: "[" at the start, "]" at the end. */
-		if (b->text[0] != '[' || b->text[b->row.raw_bytes - 1] != ']')
-			TextCorrupt(b, 0);
+		CheckEventBoundaries(b, b->text);
 	}
-	start = b->text + b->index.offset[ev->index];
 	*len = b->index.length[ev->index];
-	if (s->array == NULL)
-	{
-		/* Offsets are in bounds (checked at decode); check the boundaries. */
-		after = start[*len];
-		if (start[0] != '{' || start[*len - 1] != '}' || (after != ',' && after != ']') ||
-			start[-1] != (ev->index == 0 ? '[' : ','))
-			TextCorrupt(b, ev->index);
-	}
-	return start;
+	return b->text + b->index.offset[ev->index];
 }
 
 int64

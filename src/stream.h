@@ -18,6 +18,7 @@
 #define DOZOR_STREAM_H
 
 #include "postgres.h"
+#include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
 typedef struct StreamBatch StreamBatch;
@@ -36,6 +37,15 @@ extern SessionStream *StreamOpenArray(const char *json, size_t len);
 
 /* The next event of the stream; false at the end. */
 extern bool StreamNext(SessionStream *s, StreamEvent *ev);
+
+/*
+ * When the stream's next events are exactly one whole stored batch, in its
+ * stored order, with no other batch interleaving (the common case), appends
+ * them to out in one piece — inflated straight into out — preceded by ","
+ * unless first (out then ends with the array's "["), and returns true.
+ * Otherwise returns false and the caller goes on with StreamNext.
+ */
+extern bool StreamAppendWholeBatch(SessionStream *s, StringInfo out, bool first);
 
 /* The event's JSON text as stored (inflates its batch on first use). */
 extern const char *StreamEventText(SessionStream *s, const StreamEvent *ev, size_t *len);

@@ -95,7 +95,8 @@ function depth(buf) {
 
 const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 const has = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
-const codePoints = (s) => { let n = 0; for (const _ of s) n++; return n; }; // eslint-disable-line no-unused-vars
+// code points: a surrogate pair is one, a lone surrogate one too (as in C)
+const codePoints = (s) => [...s].length;
 
 function checkSessionId(o) {
   if (!has(o, 'sessionId')) reject(['22023'], 'sessionId missing');
