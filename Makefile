@@ -43,5 +43,10 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# The benchmark (not a test): bench/run.sh; BENCH_1M=1 adds the 1M session.
+.PHONY: bench
+bench:
+	bash bench/run.sh
+
 dozor--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $^ > $@

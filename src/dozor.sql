@@ -89,7 +89,7 @@ CREATE TABLE dozor.event_batches (
     timeline        bytea NOT NULL,
     -- console entries in this batch: the console feed inflates only these
     console_count   integer NOT NULL DEFAULT 0,
-    -- 128-bit digest of the events' bytes: a retried batch is stored once
+    -- 96-bit digest of the events' bytes: a retried batch is stored once
     content_hash    bytea NOT NULL,
     -- this batch's share of the session's activity summary
     click_count     integer NOT NULL DEFAULT 0,
@@ -352,7 +352,8 @@ BEGIN
         UPDATE dozor.sessions s SET
             started_at = w.started_at,
             ended_at = w.ended_at,
-            duration = pg_catalog.round(EXTRACT(epoch FROM w.ended_at - w.started_at)),
+            -- capped: a hostile window of centuries must not fail the batch
+            duration = LEAST(pg_catalog.round(EXTRACT(epoch FROM w.ended_at - w.started_at)), 2147483647),
             event_count = s.event_count + b.event_count,
             click_count = s.click_count + b.click_count,
             keypress_count = s.keypress_count + b.keypress_count,

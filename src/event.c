@@ -88,39 +88,54 @@ ClassifyPlugin(const JsonSpan *data, EventInfo *info)
 	}
 }
 
-/* Reads data.source (and data.type of a MouseInteraction) of an IncrementalSnapshot. */
+/*
+ * Reads data.source (and data.type of a MouseInteraction) of an
+ * IncrementalSnapshot. Unlike everywhere else this takes the first
+ * occurrence and stops early: rrweb writes "source" first, and walking the
+ * rest would skip over a Mutation's whole DOM diff a second time. Only the
+ * activity counters depend on it, never stored bytes or feeds.
+ */
 static void
 ReadIncremental(const JsonSpan *data, EventInfo *info)
 {
 	JsonIter	it;
 	JsonSpan	key;
 	JsonSpan	value;
-	JsonSpan	source = {0};
-	JsonSpan	type = {0};
+	bool		have_source = false;
 	double		d;
 
 	if (data->kind != JSON_KIND_OBJECT)
 		return;
-	/* One walk for both keys: Mutation data can be large. */
 	JsonIterInit(&it, data);
 	while (JsonIterNext(&it, &key, &value))
 	{
-		if (JsonStringEquals(&key, "source"))
-			source = value;
-		else if (JsonStringEquals(&key, "type"))
-			type = value;
+		if (!have_source && JsonStringEquals(&key, "source"))
+		{
+			have_source = true;
+			if (value.kind != JSON_KIND_NUMBER)
+				return;
+			d = JsonNumberValue(&value);
+			if (!(d >= 0 && d <= 64 && d == (int) d))
+				return;
+			info->source = (int) d;
+			if (info->source != SOURCE_MOUSE_INTERACTION || info->interaction >= 0)
+				return;
+		}
+		else if (info->interaction < 0 && JsonStringEquals(&key, "type"))
+		{
+			if (value.kind == JSON_KIND_NUMBER)
+			{
+				d = JsonNumberValue(&value);
+				if (d >= 0 && d <= 64 && d == (int) d)
+					info->interaction = (int) d;
+			}
+			if (have_source)
+				return;
+		}
 	}
-	if (source.kind != JSON_KIND_NUMBER)
-		return;
-	d = JsonNumberValue(&source);
-	if (d >= 0 && d <= 64 && d == (int) d)
-		info->source = (int) d;
-	if (info->source == SOURCE_MOUSE_INTERACTION && type.kind == JSON_KIND_NUMBER)
-	{
-		d = JsonNumberValue(&type);
-		if (d >= 0 && d <= 64 && d == (int) d)
-			info->interaction = (int) d;
-	}
+	/* data.type belongs to MouseInteraction only */
+	if (info->source != SOURCE_MOUSE_INTERACTION)
+		info->interaction = -1;
 }
 
 bool

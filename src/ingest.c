@@ -415,17 +415,20 @@ ReadEvents(const JsonSpan *events, BatchBuild *b)
 	appendStringInfoChar(&b->joined, ']');
 }
 
-/* A 128-bit digest of the stored events: the key that makes retries idempotent. */
+/*
+ * A 96-bit digest of the stored events, the key that makes retries
+ * idempotent: a 64-bit hash of the bytes plus the CRC-32 that the gzip
+ * trailer already carries (free: libdeflate computed it while compressing).
+ */
 static bytea *
-ContentHash(const char *data, size_t len)
+ContentHash(const char *data, size_t len, const char *gz, size_t gz_len)
 {
-	bytea	   *hash = palloc(VARHDRSZ + 16);
-	uint64		h1 = DatumGetUInt64(hash_bytes_extended((const unsigned char *) data, (int) len, 0x646f7a6f72ULL));
-	uint64		h2 = DatumGetUInt64(hash_bytes_extended((const unsigned char *) data, (int) len, 0x9e3779b97f4a7c15ULL ^ len));
+	bytea	   *hash = palloc(VARHDRSZ + 12);
+	uint64		h = DatumGetUInt64(hash_bytes_extended((const unsigned char *) data, (int) len, 0x646f7a6f72ULL));
 
-	SET_VARSIZE(hash, VARHDRSZ + 16);
-	memcpy(VARDATA(hash), &h1, 8);
-	memcpy(VARDATA(hash) + 8, &h2, 8);
+	SET_VARSIZE(hash, VARHDRSZ + 12);
+	memcpy(VARDATA(hash), &h, 8);
+	memcpy(VARDATA(hash) + 8, gz + gz_len - 8, 4);	/* CRC-32 of the bytes */
 	return hash;
 }
 
@@ -590,7 +593,7 @@ dozor_prepare_batch(PG_FUNCTION_ARGS)
 		values[PB_DATA] = ByteaDatum(gz, gz_len);
 		values[PB_RAW_BYTES] = Int32GetDatum(build.joined.len);
 		values[PB_TIMELINE] = ByteaDatum(index.data, index.len);
-		values[PB_CONTENT_HASH] = PointerGetDatum(ContentHash(build.joined.data, build.joined.len));
+		values[PB_CONTENT_HASH] = PointerGetDatum(ContentHash(build.joined.data, build.joined.len, gz, gz_len));
 		for (int c = PB_FIRST_TIMESTAMP; c <= PB_CONTENT_HASH; c++)
 			nulls[c] = false;
 	}
