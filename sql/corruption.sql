@@ -37,3 +37,37 @@ SELECT corrupt(p.data, p.timeline || '\x00'::bytea) FROM pristine p;
 SELECT corrupt(p.data, ''::bytea) FROM pristine p;
 -- Restored, everything reads again.
 SELECT corrupt(p.data, p.timeline) FROM pristine p;
+
+-- Every single-bit flip anywhere in the index is caught by its checksum
+-- (a flipped class bit would otherwise silently drop a console row).
+CREATE FUNCTION flip_every_index_bit() RETURNS TABLE (flips bigint, caught bigint)
+LANGUAGE plpgsql AS $$
+DECLARE
+    s bigint := (SELECT id FROM dozor.sessions WHERE external_id = 'cb6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d');
+    good bytea := (SELECT timeline FROM pristine);
+    r text;
+BEGIN
+    flips := 0;
+    caught := 0;
+    FOR i IN 0 .. length(good) - 1 LOOP
+        FOR bit IN 0 .. 7 LOOP
+            UPDATE dozor.event_batches SET timeline = set_byte(good, i, get_byte(good, i) # (1 << bit))
+            WHERE session_id = s;
+            r := expect_error(format('SELECT count(*) FROM dozor_console(%s)', s));
+            flips := flips + 1;
+            caught := caught + (r LIKE 'XX001: stored batch % is corrupt: event index %')::int;
+        END LOOP;
+    END LOOP;
+    UPDATE dozor.event_batches SET timeline = good WHERE session_id = s;
+    RETURN NEXT;
+END
+$$;
+SELECT flips = caught AS all_caught, flips > 0 AS flipped FROM flip_every_index_bit();
+
+-- A lying raw_bytes on the row is XX001 too, before any allocation.
+UPDATE dozor.event_batches SET raw_bytes = -1000000000 WHERE session_id = :cor;
+SELECT regexp_replace(expect_error(format('SELECT dozor_events(%s)', :cor)), 'batch [0-9]+', 'batch N');
+UPDATE dozor.event_batches SET raw_bytes = 2147483647 WHERE session_id = :cor;
+SELECT regexp_replace(expect_error(format('SELECT dozor_events(%s)', :cor)), 'batch [0-9]+', 'batch N');
+UPDATE dozor.event_batches b SET raw_bytes = length(dozor_gunzip(b.data)) WHERE session_id = :cor;
+SELECT count(*) AS console_rows FROM dozor_console(:cor);

@@ -5,9 +5,11 @@
 #include "postgres.h"
 
 #include "common/int.h"
+#include "port/pg_crc32c.h"
 
 #include "batch_index.h"
 #include "event.h"
+#include "gzip.h"
 
 /* Appends an unsigned LEB128 varint. */
 static void
@@ -38,11 +40,34 @@ ZigzagDecode(uint64 v)
 	return (int64) (v >> 1) ^ -(int64) (v & 1);
 }
 
+/* CRC-32C of data[0..len). */
+static uint32
+Checksum(const char *data, size_t len)
+{
+	pg_crc32c	crc;
+
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, data, len);
+	FIN_CRC32C(crc);
+	return crc;
+}
+
+/* Appends the CRC-32C of out->data[start..], little-endian. */
+static void
+AppendChecksum(StringInfo out, int start)
+{
+	uint32		crc = Checksum(out->data + start, out->len - start);
+	char		bytes[4] = {(char) crc, (char) (crc >> 8), (char) (crc >> 16), (char) (crc >> 24)};
+
+	appendBinaryStringInfo(out, bytes, 4);
+}
+
 void
 BatchIndexEncode(const BatchIndexEntry *entries, int n, int64 first_timestamp,
 				 StringInfo out)
 {
 	int64		prev = first_timestamp;
+	int			start = out->len;
 
 	appendStringInfoChar(out, BATCH_INDEX_MAGIC);
 	appendStringInfoChar(out, BATCH_INDEX_VERSION);
@@ -54,6 +79,7 @@ BatchIndexEncode(const BatchIndexEntry *entries, int n, int64 first_timestamp,
 		appendStringInfoChar(out, (char) entries[i].cls);
 		prev = entries[i].timestamp;
 	}
+	AppendChecksum(out, start);
 }
 
 /* Reports a corrupt index of the batch. */
@@ -98,8 +124,16 @@ BatchIndexDecode(const char *data, size_t len, const BatchRow *row, BatchIndex *
 	int64		max_ts = PG_INT64_MIN;
 	uint64		offset = 1;		/* after "[" */
 
-	if (len < 2 || p[0] != BATCH_INDEX_MAGIC || p[1] != BATCH_INDEX_VERSION)
+	if (len < 6 || p[0] != BATCH_INDEX_MAGIC || p[1] != BATCH_INDEX_VERSION)
 		IndexCorrupt(row, "has an unknown format");
+	/* A flipped class bit would silently change a feed: check everything. */
+	if (Checksum(data, len - 4) !=
+		((uint32) p[len - 4] | (uint32) p[len - 3] << 8 |
+		 (uint32) p[len - 2] << 16 | (uint32) p[len - 1] << 24))
+		IndexCorrupt(row, "fails its checksum");
+	end -= 4;
+	if (row->raw_bytes < 2 || (size_t) row->raw_bytes > DOZOR_MAX_BODY_BYTES)
+		IndexCorrupt(row, "belongs to a batch of impossible size");
 	p += 2;
 	count = GetVarint(&p, end, row);
 	/* Each event takes at least 3 bytes, so this also bounds the allocation. */

@@ -16,11 +16,12 @@
  *                    is relative to event_batches.first_timestamp)
  *     varint         length in bytes of the event's text
  *     byte           EventClass
+ *   4 bytes CRC-32C of everything before it, little-endian
  *
  * The stored array is "[" e0 "," e1 "," ... "]", so offsets follow from
- * lengths. The decoder trusts nothing: every varint, class, total length
- * and the min/max timestamps are checked against the batch row, and any
- * mismatch is XX001 naming the batch.
+ * lengths. The decoder trusts nothing: the checksum first, then every
+ * varint, class, total length and the min/max timestamps against the batch
+ * row; any mismatch is XX001 naming the batch.
  */
 #ifndef DOZOR_BATCH_INDEX_H
 #define DOZOR_BATCH_INDEX_H

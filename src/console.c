@@ -67,7 +67,7 @@ TextArrayMember(const JsonSpan *object, const char *name)
 /* Emits one console row from the event's text. */
 static void
 EmitConsoleRow(const char *text, size_t len, int64 ts, int64 offset,
-			   const StreamEvent *ev, ReturnSetInfo *rsinfo)
+			   const SessionStreamEvent *ev, ReturnSetInfo *rsinfo)
 {
 	JsonScanner scanner;
 	JsonSpan	event;
@@ -79,13 +79,13 @@ EmitConsoleRow(const char *text, size_t len, int64 ts, int64 offset,
 
 	/* Stored bytes are hostile: verify before trusting the scanner's walk. */
 	if (pg_encoding_verifymbstr(PG_UTF8, text, (int) len) != (int) len)
-		ConsoleCorrupt(StreamEventBatchId(ev), ev->index);
+		ConsoleCorrupt(SessionStreamBatchId(ev), ev->index);
 	JsonScanInit(&scanner, text, len);
 	if (!JsonScanValue(&scanner, &event) || !JsonScanAtEnd(&scanner) ||
 		event.kind != JSON_KIND_OBJECT ||
 		!JsonObjectGet(&event, "data", &data) || data.kind != JSON_KIND_OBJECT ||
 		!JsonObjectGet(&data, "payload", &payload))
-		ConsoleCorrupt(StreamEventBatchId(ev), ev->index);
+		ConsoleCorrupt(SessionStreamBatchId(ev), ev->index);
 
 	values[0] = Int64GetDatum(offset);
 	values[1] = Int64GetDatum(ts);
@@ -113,12 +113,12 @@ BuildConsole(SessionStream *stream, bool compress, int64 gap_ms, int64 cap_ms,
 			 ReturnSetInfo *rsinfo)
 {
 	IdleTimeline timeline;
-	StreamEvent ev;
+	SessionStreamEvent ev;
 	bool		any = false;
 	int64		first = 0;
 
 	TimelineInit(&timeline, gap_ms, cap_ms);
-	while (StreamNext(stream, &ev))
+	while (SessionStreamNext(stream, &ev))
 	{
 		int64		ts = compress ? TimelineAdd(&timeline, ev.timestamp) : ev.timestamp;
 
@@ -128,7 +128,7 @@ BuildConsole(SessionStream *stream, bool compress, int64 gap_ms, int64 cap_ms,
 		if (ev.cls == EVENT_CONSOLE)
 		{
 			size_t		len;
-			const char *text = StreamEventText(stream, &ev, &len);
+			const char *text = SessionStreamEventText(stream, &ev, &len);
 
 			EmitConsoleRow(text, len, ts, ts - first, &ev, rsinfo);
 		}
@@ -154,9 +154,9 @@ dozor_console(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	SPI_connect();
-	stream = StreamOpenSession(PG_GETARG_INT64(0));
+	stream = SessionStreamOpen(PG_GETARG_INT64(0));
 	BuildConsole(stream, compress, gap_ms, cap_ms, rsinfo);
-	StreamClose(stream);
+	SessionStreamClose(stream);
 	SPI_finish();
 	PG_RETURN_NULL();
 }
@@ -181,8 +181,8 @@ dozor_console_logs(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	events = PG_GETARG_TEXT_PP(0);
-	stream = StreamOpenArray(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
+	stream = SessionStreamOpenArray(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
 	BuildConsole(stream, compress, gap_ms, cap_ms, rsinfo);
-	StreamClose(stream);
+	SessionStreamClose(stream);
 	PG_RETURN_NULL();
 }

@@ -127,14 +127,14 @@ BuildHistory(SessionStream *stream, const HistoryOptions *opt, ReturnSetInfo *rs
 {
 	HistoryBuild h = {0};
 	IdleTimeline timeline;
-	StreamEvent ev;
+	SessionStreamEvent ev;
 	int			current = 0;
 	int64		prev = 0;
 	int64		close;
 	bool		any = false;
 
 	TimelineInit(&timeline, opt->idle_gap_ms, opt->cap_ms);
-	while (StreamNext(stream, &ev))
+	while (SessionStreamNext(stream, &ev))
 	{
 		if (!any)
 		{
@@ -154,7 +154,7 @@ BuildHistory(SessionStream *stream, const HistoryOptions *opt, ReturnSetInfo *rs
 		{
 			case EVENT_URL:
 				{
-					Jsonb	   *payload = StreamMarkerPayload(stream, &ev);
+					Jsonb	   *payload = SessionStreamMarkerPayload(stream, &ev);
 					HistoryRow *nav;
 
 					h.rows[current].ended_at = ev.timestamp;
@@ -168,7 +168,7 @@ BuildHistory(SessionStream *stream, const HistoryOptions *opt, ReturnSetInfo *rs
 				}
 			case EVENT_IDENTITY:
 				{
-					Jsonb	   *payload = StreamMarkerPayload(stream, &ev);
+					Jsonb	   *payload = SessionStreamMarkerPayload(stream, &ev);
 					HistoryRow *point = AppendRow(&h, HISTORY_IDENTIFY, ev.timestamp, ev.timestamp);
 
 					point->user_id = JsonbStringMember(payload, "userId");
@@ -266,9 +266,9 @@ dozor_history(PG_FUNCTION_ARGS)
 		opt.initial_url = session.url;
 		opt.has_ended_at = session.has_ended_at;
 		opt.session_ended_at = session.ended_at_ms;
-		stream = StreamOpenSession(PG_GETARG_INT64(0));
+		stream = SessionStreamOpen(PG_GETARG_INT64(0));
 		BuildHistory(stream, &opt, rsinfo);
-		StreamClose(stream);
+		SessionStreamClose(stream);
 	}
 	SPI_finish();
 	PG_RETURN_NULL();
@@ -299,8 +299,8 @@ dozor_build_history(PG_FUNCTION_ARGS)
 	if (opt.has_ended_at)
 		opt.session_ended_at = PG_GETARG_INT64(2);
 
-	stream = StreamOpenArray(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
+	stream = SessionStreamOpenArray(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
 	BuildHistory(stream, &opt, rsinfo);
-	StreamClose(stream);
+	SessionStreamClose(stream);
 	PG_RETURN_NULL();
 }

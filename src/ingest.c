@@ -25,6 +25,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
+#include "utils/memutils.h"
 #include "utils/uuid.h"
 
 #include "batch_index.h"
@@ -102,11 +103,40 @@ StringDatum(const JsonSpan *str)
 	return PointerGetDatum(cstring_to_text_with_len(buf.data, buf.len));
 }
 
-/* A jsonb datum of any validated JSON value. */
+/*
+ * Largest marker payload or traits value, as JSON text. jsonb_in needs
+ * tens of times the text's size while it parses, so this is what bounds the
+ * memory one request can take (README: "What does one request cost").
+ */
+#define DOZOR_MAX_JSONB_VALUE_BYTES ((size_t) 1024 * 1024)
+
+/*
+ * A jsonb datum of a validated JSON value, at most 1 MiB of text. The parse
+ * runs in a scratch context so its garbage goes at once; only the result
+ * is kept.
+ */
 static Datum
-JsonbDatum(const JsonSpan *value)
+JsonbDatum(const JsonSpan *value, const char *field)
 {
-	return DirectFunctionCall1(jsonb_in, CStringGetDatum(JsonTextForPostgres(value)));
+	MemoryContext scratch;
+	MemoryContext old;
+	Jsonb	   *parsed;
+	Jsonb	   *copy;
+
+	if (value->len > DOZOR_MAX_JSONB_VALUE_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("%s exceeds %zu bytes", field, DOZOR_MAX_JSONB_VALUE_BYTES)));
+	scratch = AllocSetContextCreate(CurrentMemoryContext, "dozor jsonb value",
+									ALLOCSET_DEFAULT_SIZES);
+	old = MemoryContextSwitchTo(scratch);
+	parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+												CStringGetDatum(JsonTextForPostgres(value))));
+	MemoryContextSwitchTo(old);
+	copy = palloc(VARSIZE(parsed));
+	memcpy(copy, parsed, VARSIZE(parsed));
+	MemoryContextDelete(scratch);
+	return PointerGetDatum(copy);
 }
 
 /* Is c a hex digit? */
@@ -221,7 +251,7 @@ ReadIdentity(const JsonSpan *metadata, Datum *values, bool *nulls)
 	{
 		if (traits.kind != JSON_KIND_OBJECT)
 			FieldError("metadata.userIdentity.traits", "must be an object");
-		values[PB_TRAITS] = JsonbDatum(&traits);
+		values[PB_TRAITS] = JsonbDatum(&traits, "metadata.userIdentity.traits");
 		nulls[PB_TRAITS] = false;
 	}
 }
@@ -293,7 +323,12 @@ AddMarker(BatchBuild *b, const EventInfo *info, int index)
 	if (info->payload.kind == JSON_KIND_NONE)
 		data = DirectFunctionCall1(jsonb_in, CStringGetDatum("null"));
 	else
-		data = JsonbDatum(&info->payload);
+	{
+		char		field[64];
+
+		snprintf(field, sizeof(field), "events[%d].data.payload", index);
+		data = JsonbDatum(&info->payload, field);
+	}
 
 	accumArrayResult(b->marker_index, Int32GetDatum(index), false, INT4OID, CurrentMemoryContext);
 	accumArrayResult(b->marker_timestamp, Int64GetDatum(info->timestamp), false, INT8OID, CurrentMemoryContext);

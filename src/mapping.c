@@ -16,9 +16,9 @@
 static void
 BuildTimeline(SessionStream *stream, IdleTimeline *timeline)
 {
-	StreamEvent ev;
+	SessionStreamEvent ev;
 
-	while (StreamNext(stream, &ev))
+	while (SessionStreamNext(stream, &ev))
 		TimelineAdd(timeline, ev.timestamp);
 }
 
@@ -40,10 +40,10 @@ MapSession(FunctionCallInfo fcinfo, bool to_real, double *result)
 	SessionLookup(PG_GETARG_INT64(0), &session);
 	if (session.found)
 	{
-		stream = StreamOpenSession(PG_GETARG_INT64(0));
+		stream = SessionStreamOpen(PG_GETARG_INT64(0));
 		BuildTimeline(stream, &timeline);
 		*result = to_real ? TimelineToReal(&timeline, t) : TimelineToCompressed(&timeline, t);
-		StreamClose(stream);
+		SessionStreamClose(stream);
 	}
 	SPI_finish();
 	return session.found;
@@ -61,10 +61,10 @@ MapArray(FunctionCallInfo fcinfo, bool to_real)
 
 	TimelineInit(&timeline, SessionIntegerArg(fcinfo, 2, "gap_ms"),
 				 SessionIntegerArg(fcinfo, 3, "cap_ms"));
-	stream = StreamOpenArray(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
+	stream = SessionStreamOpenArray(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
 	BuildTimeline(stream, &timeline);
 	result = to_real ? TimelineToReal(&timeline, t) : TimelineToCompressed(&timeline, t);
-	StreamClose(stream);
+	SessionStreamClose(stream);
 	return result;
 }
 

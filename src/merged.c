@@ -55,7 +55,7 @@ MergeStream(SessionStream *stream, bool compress, int64 gap_ms, int64 cap_ms,
 			StringInfo out)
 {
 	IdleTimeline timeline;
-	StreamEvent ev;
+	SessionStreamEvent ev;
 	bool		first = true;
 	text	   *result;
 	const char *event;
@@ -66,14 +66,14 @@ MergeStream(SessionStream *stream, bool compress, int64 gap_ms, int64 cap_ms,
 	for (;;)
 	{
 		/* Most batches go in whole, inflated straight into the result. */
-		if (!compress && StreamAppendWholeBatch(stream, out, first))
+		if (!compress && SessionStreamAppendWholeBatch(stream, out, first))
 		{
 			first = false;
 			continue;
 		}
-		if (!StreamNext(stream, &ev))
+		if (!SessionStreamNext(stream, &ev))
 			break;
-		event = StreamEventText(stream, &ev, &len);
+		event = SessionStreamEventText(stream, &ev, &len);
 		if (!first)
 			appendStringInfoChar(out, ',');
 		first = false;
@@ -103,7 +103,9 @@ ReserveForSession(int64 session_id, StringInfo out)
 	bool		isnull;
 	int64		total;
 
-	if (SPI_execute_with_args("SELECT COALESCE(sum(raw_bytes), 0)::bigint FROM dozor.event_batches WHERE session_id = $1",
+	/* Implausible sizes are left to the batch's own checks (XX001). */
+	if (SPI_execute_with_args("SELECT COALESCE(sum(raw_bytes) FILTER (WHERE raw_bytes BETWEEN 2 AND 10485760), 0)::bigint"
+							  "  FROM dozor.event_batches WHERE session_id = $1",
 							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "session size lookup failed");
 	total = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -153,9 +155,9 @@ dozor_events(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	}
 	ReserveForSession(PG_GETARG_INT64(0), &out);
-	stream = StreamOpenSession(PG_GETARG_INT64(0));
+	stream = SessionStreamOpen(PG_GETARG_INT64(0));
 	result = MergeStream(stream, compress, gap_ms, cap_ms, &out);
-	StreamClose(stream);
+	SessionStreamClose(stream);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
 }
@@ -180,8 +182,8 @@ dozor_compress_events(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();
 	events = PG_GETARG_TEXT_PP(0);
 	InitResultBuffer(&out);
-	stream = StreamOpenArray(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
+	stream = SessionStreamOpenArray(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
 	result = MergeStream(stream, true, gap_ms, cap_ms, &out);
-	StreamClose(stream);
+	SessionStreamClose(stream);
 	PG_RETURN_DATUM(result);
 }

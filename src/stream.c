@@ -27,7 +27,7 @@
 /* Batch rows fetched from the cursor at a time. */
 #define STREAM_FETCH_ROWS 64
 
-struct StreamBatch
+struct SessionStreamBatch
 {
 	MemoryContext cxt;			/* everything of this batch; deleted when drained */
 	BatchRow	row;
@@ -50,17 +50,17 @@ struct SessionStream
 	uint64		row_next;
 	bool		rows_done;
 	int			ordinal;
-	StreamBatch *pending;		/* fetched, not yet admitted to the merge */
+	SessionStreamBatch *pending;		/* fetched, not yet admitted to the merge */
 	int64		session_id;
 	struct StoredMarker *markers;	/* url/identity payloads, loaded on first use */
 	int			marker_count;
 	/* the merge: a binary min-heap of batches */
-	StreamBatch **heap;
+	SessionStreamBatch **heap;
 	int			heap_size;
 	int			heap_capacity;
-	StreamBatch *retired;		/* drained by the last StreamNext */
+	SessionStreamBatch *retired;		/* drained by the last SessionStreamNext */
 	/* arrays */
-	StreamBatch *array;
+	SessionStreamBatch *array;
 };
 
 /* The payload of one url or identity marker of the session's events. */
@@ -73,7 +73,7 @@ typedef struct StoredMarker
 
 /* Does batch a's next event come before batch b's? */
 static bool
-BatchBefore(const StreamBatch *a, const StreamBatch *b)
+BatchBefore(const SessionStreamBatch *a, const SessionStreamBatch *b)
 {
 	int64		ta = a->index.timestamp[a->order[a->next]];
 	int64		tb = b->index.timestamp[b->order[b->next]];
@@ -90,7 +90,7 @@ HeapSiftDown(SessionStream *s, int i)
 	{
 		int			l = 2 * i + 1;
 		int			smallest = i;
-		StreamBatch *tmp;
+		SessionStreamBatch *tmp;
 
 		if (l < s->heap_size && BatchBefore(s->heap[l], s->heap[smallest]))
 			smallest = l;
@@ -106,21 +106,21 @@ HeapSiftDown(SessionStream *s, int i)
 }
 
 static void
-HeapPush(SessionStream *s, StreamBatch *b)
+HeapPush(SessionStream *s, SessionStreamBatch *b)
 {
 	int			i;
 
 	if (s->heap_size == s->heap_capacity)
 	{
 		s->heap_capacity *= 2;
-		s->heap = repalloc(s->heap, mul_size(s->heap_capacity, sizeof(StreamBatch *)));
+		s->heap = repalloc(s->heap, mul_size(s->heap_capacity, sizeof(SessionStreamBatch *)));
 	}
 	i = s->heap_size++;
 	s->heap[i] = b;
 	while (i > 0)
 	{
 		int			parent = (i - 1) / 2;
-		StreamBatch *tmp;
+		SessionStreamBatch *tmp;
 
 		if (!BatchBefore(s->heap[i], s->heap[parent]))
 			break;
@@ -131,13 +131,32 @@ HeapPush(SessionStream *s, StreamBatch *b)
 	}
 }
 
+/* A sort key that makes qsort stable: ties fall back to the position. */
+typedef struct SortKey
+{
+	int64		timestamp;
+	int32		position;
+} SortKey;
+
+static int
+CompareSortKeys(const void *a, const void *b)
+{
+	const SortKey *x = a;
+	const SortKey *y = b;
+
+	if (x->timestamp != y->timestamp)
+		return x->timestamp < y->timestamp ? -1 : 1;
+	return (x->position > y->position) - (x->position < y->position);
+}
+
 /* Stable order of the batch's events by timestamp (identity when sorted). */
 static void
-SortBatch(StreamBatch *b)
+SortBatch(SessionStreamBatch *b)
 {
 	int			n = b->index.count;
 	const int64 *ts = b->index.timestamp;
 	bool		sorted = true;
+	SortKey    *keys;
 
 	b->order = palloc(mul_size(n, sizeof(int32)));
 	for (int i = 0; i < n; i++)
@@ -150,21 +169,17 @@ SortBatch(StreamBatch *b)
 	if (sorted)
 		return;
 
-	/* Insertion sort: out-of-order events are few and near their place. */
-	for (int i = 1; i < n; i++)
+	/* (timestamp, position) pairs sort stably; arrays can be huge. */
+	keys = palloc(mul_size(n, sizeof(SortKey)));
+	for (int i = 0; i < n; i++)
 	{
-		int32		cur = b->order[i];
-		int			j = i - 1;
-
-		while (j >= 0 && ts[b->order[j]] > ts[cur])
-		{
-			b->order[j + 1] = b->order[j];
-			j--;
-		}
-		b->order[j + 1] = cur;
-		if ((i & 63) == 0)
-			CHECK_FOR_INTERRUPTS();
+		keys[i].timestamp = ts[i];
+		keys[i].position = i;
 	}
+	qsort(keys, n, sizeof(SortKey), CompareSortKeys);
+	for (int i = 0; i < n; i++)
+		b->order[i] = keys[i].position;
+	pfree(keys);
 }
 
 /* Column values of the batch query, in order. */
@@ -179,7 +194,7 @@ FetchPending(SessionStream *s)
 {
 	HeapTuple	tuple;
 	TupleDesc	desc;
-	StreamBatch *b;
+	SessionStreamBatch *b;
 	MemoryContext old;
 	bool		isnull;
 	bytea	   *timeline;
@@ -202,7 +217,7 @@ FetchPending(SessionStream *s)
 	tuple = s->rows->vals[s->row_next++];
 	desc = s->rows->tupdesc;
 
-	b = MemoryContextAllocZero(s->cxt, sizeof(StreamBatch));
+	b = MemoryContextAllocZero(s->cxt, sizeof(SessionStreamBatch));
 	b->cxt = AllocSetContextCreate(s->cxt, "dozor stream batch", ALLOCSET_DEFAULT_SIZES);
 	b->ordinal = s->ordinal++;
 	b->row.id = DatumGetInt64(SPI_getbinval(tuple, desc, BQ_ID + 1, &isnull));
@@ -241,7 +256,7 @@ AdmitBatches(SessionStream *s)
 }
 
 SessionStream *
-StreamOpenSession(int64 session_id)
+SessionStreamOpen(int64 session_id)
 {
 	SessionStream *s;
 	MemoryContext cxt;
@@ -253,7 +268,7 @@ StreamOpenSession(int64 session_id)
 	s = MemoryContextAllocZero(cxt, sizeof(SessionStream));
 	s->cxt = cxt;
 	s->heap_capacity = 16;
-	s->heap = MemoryContextAlloc(cxt, s->heap_capacity * sizeof(StreamBatch *));
+	s->heap = MemoryContextAlloc(cxt, s->heap_capacity * sizeof(SessionStreamBatch *));
 
 	query = "SELECT id, first_timestamp, last_timestamp, event_count, raw_bytes, timeline, data"
 		"  FROM dozor.event_batches WHERE session_id = $1"
@@ -270,7 +285,7 @@ StreamOpenSession(int64 session_id)
 /* Growing arrays of the single in-memory batch of an array stream. */
 typedef struct ArrayCollector
 {
-	StreamBatch *batch;
+	SessionStreamBatch *batch;
 	int			capacity;
 } ArrayCollector;
 
@@ -297,19 +312,19 @@ CollectArrayEvent(const EventInfo *info, int index, void *arg)
 }
 
 SessionStream *
-StreamOpenArray(const char *json, size_t len)
+SessionStreamOpenArray(const char *json, size_t len)
 {
 	SessionStream *s;
 	MemoryContext cxt;
 	MemoryContext old;
-	StreamBatch *b;
+	SessionStreamBatch *b;
 	ArrayCollector collector;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "dozor array stream", ALLOCSET_DEFAULT_SIZES);
 	old = MemoryContextSwitchTo(cxt);
 	s = palloc0(sizeof(SessionStream));
 	s->cxt = cxt;
-	b = palloc0(sizeof(StreamBatch));
+	b = palloc0(sizeof(SessionStreamBatch));
 	b->cxt = cxt;
 	b->array_json = json;
 	b->text = json;
@@ -340,9 +355,9 @@ FreeRetired(SessionStream *s)
 }
 
 bool
-StreamNext(SessionStream *s, StreamEvent *ev)
+SessionStreamNext(SessionStream *s, SessionStreamEvent *ev)
 {
-	StreamBatch *b;
+	SessionStreamBatch *b;
 
 	CHECK_FOR_INTERRUPTS();
 	FreeRetired(s);
@@ -383,7 +398,7 @@ StreamNext(SessionStream *s, StreamEvent *ev)
 
 /* Reports stored bytes that do not hold an event where the index says. */
 static void
-TextCorrupt(const StreamBatch *b, int index)
+TextCorrupt(const SessionStreamBatch *b, int index)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_DATA_CORRUPTED),
@@ -393,7 +408,7 @@ TextCorrupt(const StreamBatch *b, int index)
 
 /* Checks that every event of an inflated batch is where its index says. */
 static void
-CheckEventBoundaries(const StreamBatch *b, const char *text)
+CheckEventBoundaries(const SessionStreamBatch *b, const char *text)
 {
 	if (text[0] != '[' || text[b->row.raw_bytes - 1] != ']')
 		TextCorrupt(b, 0);
@@ -409,9 +424,9 @@ CheckEventBoundaries(const StreamBatch *b, const char *text)
 }
 
 bool
-StreamAppendWholeBatch(SessionStream *s, StringInfo out, bool first)
+SessionStreamAppendWholeBatch(SessionStream *s, StringInfo out, bool first)
 {
-	StreamBatch *b;
+	SessionStreamBatch *b;
 	bytea	   *gz;
 	char	   *dest;
 
@@ -448,7 +463,7 @@ StreamAppendWholeBatch(SessionStream *s, StringInfo out, bool first)
 
 /* Inflates the stored batch once (stored streams only). */
 static void
-InflateBatch(StreamBatch *b)
+InflateBatch(SessionStreamBatch *b)
 {
 	MemoryContext old = MemoryContextSwitchTo(b->cxt);
 	bytea	   *gz = DatumGetByteaPP(b->data);
@@ -460,9 +475,9 @@ InflateBatch(StreamBatch *b)
 
 
 const char *
-StreamEventText(SessionStream *s, const StreamEvent *ev, size_t *len)
+SessionStreamEventText(SessionStream *s, const SessionStreamEvent *ev, size_t *len)
 {
-	StreamBatch *b = ev->batch;
+	SessionStreamBatch *b = ev->batch;
 
 	if (b->text == NULL)
 	{
@@ -474,7 +489,7 @@ StreamEventText(SessionStream *s, const StreamEvent *ev, size_t *len)
 }
 
 int64
-StreamEventBatchId(const StreamEvent *ev)
+SessionStreamBatchId(const SessionStreamEvent *ev)
 {
 	return ev->batch->row.id;
 }
@@ -516,7 +531,7 @@ LoadMarkers(SessionStream *s)
 }
 
 Jsonb *
-StreamMarkerPayload(SessionStream *s, const StreamEvent *ev)
+SessionStreamMarkerPayload(SessionStream *s, const SessionStreamEvent *ev)
 {
 	int			lo;
 	int			hi;
@@ -563,7 +578,7 @@ StreamMarkerPayload(SessionStream *s, const StreamEvent *ev)
 }
 
 void
-StreamClose(SessionStream *s)
+SessionStreamClose(SessionStream *s)
 {
 	if (s->portal)
 		SPI_cursor_close(s->portal);

@@ -21,41 +21,41 @@
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
 
-typedef struct StreamBatch StreamBatch;
+typedef struct SessionStreamBatch SessionStreamBatch;
 typedef struct SessionStream SessionStream;
 
-typedef struct StreamEvent
+typedef struct SessionStreamEvent
 {
 	int64		timestamp;
 	uint8		cls;			/* EventClass */
 	int			index;			/* position inside its batch (or array) */
-	StreamBatch *batch;
-} StreamEvent;
+	SessionStreamBatch *batch;
+} SessionStreamEvent;
 
-extern SessionStream *StreamOpenSession(int64 session_id);
-extern SessionStream *StreamOpenArray(const char *json, size_t len);
+extern SessionStream *SessionStreamOpen(int64 session_id);
+extern SessionStream *SessionStreamOpenArray(const char *json, size_t len);
 
 /* The next event of the stream; false at the end. */
-extern bool StreamNext(SessionStream *s, StreamEvent *ev);
+extern bool SessionStreamNext(SessionStream *s, SessionStreamEvent *ev);
 
 /*
  * When the stream's next events are exactly one whole stored batch, in its
  * stored order, with no other batch interleaving (the common case), appends
  * them to out in one piece — inflated straight into out — preceded by ","
  * unless first (out then ends with the array's "["), and returns true.
- * Otherwise returns false and the caller goes on with StreamNext.
+ * Otherwise returns false and the caller goes on with SessionStreamNext.
  */
-extern bool StreamAppendWholeBatch(SessionStream *s, StringInfo out, bool first);
+extern bool SessionStreamAppendWholeBatch(SessionStream *s, StringInfo out, bool first);
 
 /* The event's JSON text as stored (inflates its batch on first use). */
-extern const char *StreamEventText(SessionStream *s, const StreamEvent *ev, size_t *len);
+extern const char *SessionStreamEventText(SessionStream *s, const SessionStreamEvent *ev, size_t *len);
 
 /* The id of the stored batch holding the event (0 for arrays). */
-extern int64 StreamEventBatchId(const StreamEvent *ev);
+extern int64 SessionStreamBatchId(const SessionStreamEvent *ev);
 
 /* data.payload of a url or identity marker event, as jsonb. */
-extern Jsonb *StreamMarkerPayload(SessionStream *s, const StreamEvent *ev);
+extern Jsonb *SessionStreamMarkerPayload(SessionStream *s, const SessionStreamEvent *ev);
 
-extern void StreamClose(SessionStream *s);
+extern void SessionStreamClose(SessionStream *s);
 
 #endif							/* DOZOR_STREAM_H */

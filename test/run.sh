@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 make -s
 make -s install >/dev/null
+bash test/symbols.sh
 echo "== unit tests (C, ASan+UBSan)"
 bash test/unit/run.sh
 scripts/with-temp-pg.sh bash test/suite.sh
