@@ -10,6 +10,8 @@ command -v node >/dev/null || ../../scripts/install-deps.sh nodejs npm
 if [ ! -d node_modules/pg ]; then
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# Known issues fail the suite (they have all been fixed in src).
+export HOSTILE_STRICT=${HOSTILE_STRICT:-1}
 args=(--seconds "${HOSTILE_SECONDS:-100}")
 [ -n "${HOSTILE_SEED:-}" ] && args+=(--seed "$HOSTILE_SEED")
 node hostile.js "${args[@]}"

@@ -211,14 +211,16 @@ function predict(body, encoding, keyOk = true) {
     const codes = ['ok'];
     // jsonb (marker payloads, traits) cannot hold numbers past numeric's range
     if (hugeNumberText(text)) codes.push('22003');
-    // Known deviations (reported, not yet fixed in src): outcomes that break
-    // the contract but are expected today. The harness counts them apart.
-    const known = {};
-    const ts = o.events.map((e) => Math.floor(e.timestamp));
-    if (ts.length && (Math.max(...ts) - Math.min(...ts)) / 1000 > 2147483647.5) {
-      known['22003'] = 'sessions.duration (integer seconds) overflows for a window over 68 years';
-    }
-    return { codes, known, why: 'valid', body: o, text };
+    // A marker payload or traits value over 1 MiB of JSON text is refused
+    // (54000): it bounds the memory of jsonb parsing. Re-serialized length is
+    // close to, not equal to, the sent text, so allow both near the cap.
+    const jsonLen = (v) => (v === undefined ? 0 : JSON.stringify(v).length);
+    const big = (n) => n > 0.9 * 1048576;
+    const traits = o.metadata && o.metadata.userIdentity && o.metadata.userIdentity.traits;
+    if (big(jsonLen(traits)) ||
+        o.events.some((e) => e.type === 5 && isObject(e.data) && typeof e.data.tag === 'string' &&
+                             e.data.tag.startsWith('dozor:') && big(jsonLen(e.data.payload)))) codes.push('54000');
+    return { codes, known: {}, why: 'valid', body: o, text };
   } catch (e) {
     if (e instanceof Reject) return { codes: e.codes, why: e.message };
     throw e;
