@@ -248,7 +248,7 @@ CREATE TYPE @extschema@.dozor_prepared_batch AS (
     language         text,
     url_pathname     text,
     user_id          text,
-    traits           jsonb,
+    traits           text,      -- JSON text; cast to jsonb as it is stored
     event_count      integer,
     first_timestamp  bigint,
     last_timestamp   bigint,
@@ -260,7 +260,7 @@ CREATE TYPE @extschema@.dozor_prepared_batch AS (
     marker_index     integer[],
     marker_timestamp bigint[],
     marker_kind      text[],
-    marker_data      jsonb[],
+    marker_data      text[],    -- JSON texts; cast to jsonb row by row
     click_count      integer,
     keypress_count   integer,
     mouse_activity_count integer,
@@ -390,7 +390,7 @@ BEGIN
 
     IF bid IS NOT NULL THEN
         INSERT INTO dozor.markers (session_id, batch_id, event_index, timestamp, kind, data)
-        SELECT sid, bid, m.i, m.t, m.k, m.d
+        SELECT sid, bid, m.i, m.t, m.k, m.d::jsonb
         FROM ROWS FROM (pg_catalog.unnest(b.marker_index), pg_catalog.unnest(b.marker_timestamp),
                         pg_catalog.unnest(b.marker_kind), pg_catalog.unnest(b.marker_data)) AS m(i, t, k, d);
     END IF;
@@ -412,7 +412,7 @@ BEGIN
 
     IF b.user_id IS NOT NULL THEN
         INSERT INTO dozor.tracked_users AS u (project_id, external_id, traits)
-        VALUES (project, b.user_id, b.traits)
+        VALUES (project, b.user_id, b.traits::jsonb)
         ON CONFLICT (project_id, external_id) DO UPDATE
             SET traits = COALESCE(EXCLUDED.traits, u.traits), updated_at = pg_catalog.now()
         RETURNING u.id INTO uid;

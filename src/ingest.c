@@ -24,8 +24,6 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/jsonb.h"
-#include "utils/memutils.h"
 #include "utils/uuid.h"
 
 #include "batch_index.h"
@@ -104,39 +102,25 @@ StringDatum(const JsonSpan *str)
 }
 
 /*
- * Largest marker payload or traits value, as JSON text. jsonb_in needs
- * tens of times the text's size while it parses, so this is what bounds the
- * memory one request can take (README: "What does one request cost").
+ * Largest marker payload or traits value, as JSON text. PostgreSQL's jsonb
+ * input needs tens of times the text's size while it parses, so this bounds
+ * the memory one request can take (README: "What does one request cost").
  */
 #define DOZOR_MAX_JSONB_VALUE_BYTES ((size_t) 1024 * 1024)
 
 /*
- * A jsonb datum of a validated JSON value, at most 1 MiB of text. The parse
- * runs in a scratch context so its garbage goes at once; only the result
- * is kept.
+ * A validated JSON value as text that jsonb accepts (U+FFFD for what it
+ * cannot hold), at most 1 MiB. It stays text here: dozor_ingest casts it to
+ * jsonb row by row as it inserts, so no more than one parse is alive at once.
  */
 static Datum
-JsonbDatum(const JsonSpan *value, const char *field)
+JsonValueText(const JsonSpan *value, const char *field)
 {
-	MemoryContext scratch;
-	MemoryContext old;
-	Jsonb	   *parsed;
-	Jsonb	   *copy;
-
 	if (value->len > DOZOR_MAX_JSONB_VALUE_BYTES)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("%s exceeds %zu bytes", field, DOZOR_MAX_JSONB_VALUE_BYTES)));
-	scratch = AllocSetContextCreate(CurrentMemoryContext, "dozor jsonb value",
-									ALLOCSET_DEFAULT_SIZES);
-	old = MemoryContextSwitchTo(scratch);
-	parsed = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-												CStringGetDatum(JsonTextForPostgres(value))));
-	MemoryContextSwitchTo(old);
-	copy = palloc(VARSIZE(parsed));
-	memcpy(copy, parsed, VARSIZE(parsed));
-	MemoryContextDelete(scratch);
-	return PointerGetDatum(copy);
+	return CStringGetTextDatum(JsonTextForPostgres(value));
 }
 
 /* Is c a hex digit? */
@@ -251,7 +235,7 @@ ReadIdentity(const JsonSpan *metadata, Datum *values, bool *nulls)
 	{
 		if (traits.kind != JSON_KIND_OBJECT)
 			FieldError("metadata.userIdentity.traits", "must be an object");
-		values[PB_TRAITS] = JsonbDatum(&traits, "metadata.userIdentity.traits");
+		values[PB_TRAITS] = JsonValueText(&traits, "metadata.userIdentity.traits");
 		nulls[PB_TRAITS] = false;
 	}
 }
@@ -321,19 +305,19 @@ AddMarker(BatchBuild *b, const EventInfo *info, int index)
 	JsonStringDecode(&info->tag, &tag);
 	kind = tag.data + strlen(DOZOR_MARKER_PREFIX);
 	if (info->payload.kind == JSON_KIND_NONE)
-		data = DirectFunctionCall1(jsonb_in, CStringGetDatum("null"));
+		data = CStringGetTextDatum("null");
 	else
 	{
 		char		field[64];
 
 		snprintf(field, sizeof(field), "events[%d].data.payload", index);
-		data = JsonbDatum(&info->payload, field);
+		data = JsonValueText(&info->payload, field);
 	}
 
 	accumArrayResult(b->marker_index, Int32GetDatum(index), false, INT4OID, CurrentMemoryContext);
 	accumArrayResult(b->marker_timestamp, Int64GetDatum(info->timestamp), false, INT8OID, CurrentMemoryContext);
 	accumArrayResult(b->marker_kind, CStringGetTextDatum(kind), false, TEXTOID, CurrentMemoryContext);
-	accumArrayResult(b->marker_data, data, false, JSONBOID, CurrentMemoryContext);
+	accumArrayResult(b->marker_data, data, false, TEXTOID, CurrentMemoryContext);
 }
 
 /* Folds one event into the batch's activity summary. */
@@ -591,7 +575,7 @@ dozor_prepare_batch(PG_FUNCTION_ARGS)
 	build.marker_index = initArrayResult(INT4OID, CurrentMemoryContext, false);
 	build.marker_timestamp = initArrayResult(INT8OID, CurrentMemoryContext, false);
 	build.marker_kind = initArrayResult(TEXTOID, CurrentMemoryContext, false);
-	build.marker_data = initArrayResult(JSONBOID, CurrentMemoryContext, false);
+	build.marker_data = initArrayResult(TEXTOID, CurrentMemoryContext, false);
 	ReadEvents(&events, &build);
 
 	values[PB_EVENT_COUNT] = Int32GetDatum(build.count);
