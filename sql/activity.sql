@@ -15,9 +15,9 @@ SELECT ingest_events('8b6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d', evs(click(1005000),
 SELECT ingest_events('8b6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d', evs(o(1000000), o(1001000), o(1003000), u(1003001, '/a'))) = :act;
 SELECT ingest_events('8b6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d', evs(o(1000000), o(1001000), o(1003000), u(1003001, '/a'))) = :act;
 -- Interactions 1000000 1001000 1003000 1005000 1005500 1007000 | 1020000:
--- active = 7000; the mutation is not an interaction. The initial url marker
--- sits at the first *arriving* batch's start (1007000), so /a, visited at
--- 1003001 in a batch that came later, is the first pathname and first_url.
+-- active = 7000; the mutation is not an interaction. The session's url
+-- marker follows the session's start down to 1000000 when the late batch
+-- arrives, so /start stays the first pathname and first_url.
 SELECT active_ms, click_count, keypress_count, mouse_activity_count,
        console_log_count, console_warn_count, console_error_count,
        page_count, pathnames, first_url, size_bytes = (SELECT sum(length(data)) FROM dozor.event_batches WHERE session_id = :act) AS size_ok

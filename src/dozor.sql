@@ -310,6 +310,8 @@ DECLARE
     bid bigint;
     uid bigint;
     url_at bigint;
+    start_moved boolean := false;
+    new_start timestamptz;
 BEGIN
     IF b.event_count > 0 THEN
         first_at := @extschema@.dozor_ms_to_timestamptz(b.first_timestamp);
@@ -370,13 +372,21 @@ BEGIN
             CASE WHEN cur.event_count = 0 THEN first_at ELSE LEAST(cur.started_at, first_at) END AS started_at,
             CASE WHEN cur.event_count = 0 THEN last_at ELSE GREATEST(cur.ended_at, last_at) END AS ended_at,
             cur.active_ranges + eb.active_ranges AS active_ranges) w
-        WHERE s.id = sid AND cur.id = sid;
+        WHERE s.id = sid AND cur.id = sid
+        RETURNING w.started_at <> cur.started_at, w.started_at INTO start_moved, new_start;
+
+        -- The session's url marker stays at the session's start when a late
+        -- batch moves the start earlier, whatever order batches arrive in.
+        IF start_moved THEN
+            UPDATE dozor.markers m SET timestamp = (EXTRACT(epoch FROM new_start) * 1000)::bigint
+            WHERE m.session_id = sid AND m.batch_id IS NULL AND m.kind = 'url';
+        END IF;
     END IF;
 
     -- The first metadata a session receives fills it in (normally with its
     -- first batch; later when that batch was lost or overtaken), with the
-    -- session's url as a marker at its start, ahead of event markers of the
-    -- same millisecond.
+    -- session's url as a marker at its start (kept there above), ahead of
+    -- event markers of the same millisecond.
     IF b.has_metadata THEN
         UPDATE dozor.sessions s SET url = b.url, referrer = b.referrer, user_agent = b.user_agent,
             screen_width = b.screen_width, screen_height = b.screen_height, language = b.language
@@ -396,7 +406,7 @@ BEGIN
     END IF;
 
     -- Pages visited, from the url markers (only when this call added one).
-    IF url_at IS NOT NULL OR 'url' = ANY (b.marker_kind) THEN
+    IF url_at IS NOT NULL OR start_moved OR 'url' = ANY (b.marker_kind) THEN
         UPDATE dozor.sessions s SET (page_count, pathnames, first_url) = (
             SELECT pg_catalog.count(*)::integer,
                    COALESCE(pg_catalog.array_agg(v.pathname ORDER BY v.first_seen) FILTER (WHERE v.first_visit), '{}'),
