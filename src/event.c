@@ -113,13 +113,13 @@ ReadIncremental(const JsonSpan *data, EventInfo *info)
 		{
 			have_source = true;
 			if (value.kind != JSON_KIND_NUMBER)
-				return;
+				break;
 			d = JsonNumberValue(&value);
 			if (!(d >= 0 && d <= 64 && d == (int) d))
-				return;
+				break;
 			info->source = (int) d;
 			if (info->source != SOURCE_MOUSE_INTERACTION || info->interaction >= 0)
-				return;
+				break;
 		}
 		else if (info->interaction < 0 && JsonStringEquals(&key, "type"))
 		{
@@ -130,7 +130,7 @@ ReadIncremental(const JsonSpan *data, EventInfo *info)
 					info->interaction = (int) d;
 			}
 			if (have_source)
-				return;
+				break;
 		}
 	}
 	/* data.type belongs to MouseInteraction only */
