@@ -41,6 +41,14 @@ struct SessionStreamBatch
 	const char *array_json;		/* arrays only: the caller's JSON text */
 };
 
+/* The payload of one url or identity marker of the session's events. */
+typedef struct StoredMarker
+{
+	int64		batch_id;
+	int32		event_index;
+	Jsonb	   *data;
+} StoredMarker;
+
 struct SessionStream
 {
 	MemoryContext cxt;
@@ -50,26 +58,18 @@ struct SessionStream
 	uint64		row_next;
 	bool		rows_done;
 	int			ordinal;
-	SessionStreamBatch *pending;		/* fetched, not yet admitted to the merge */
+	SessionStreamBatch *pending;	/* fetched, not yet admitted to the merge */
 	int64		session_id;
-	struct StoredMarker *markers;	/* url/identity payloads, loaded on first use */
+	StoredMarker *markers;		/* url/identity payloads, loaded on first use */
 	int			marker_count;
 	/* the merge: a binary min-heap of batches */
 	SessionStreamBatch **heap;
 	int			heap_size;
 	int			heap_capacity;
-	SessionStreamBatch *retired;		/* drained by the last SessionStreamNext */
+	SessionStreamBatch *retired;	/* drained by the last SessionStreamNext */
 	/* arrays */
 	SessionStreamBatch *array;
 };
-
-/* The payload of one url or identity marker of the session's events. */
-typedef struct StoredMarker
-{
-	int64		batch_id;
-	int32		event_index;
-	Jsonb	   *data;
-} StoredMarker;
 
 /* Does batch a's next event come before batch b's? */
 static bool
