@@ -94,7 +94,7 @@ IndexCorrupt(const BatchRow *row, const char *problem)
 
 /* Reads a varint of at most 10 bytes from [*p, end). */
 static uint64
-GetVarint(const unsigned char **p, const unsigned char *end, const BatchRow *row)
+GetVarintSlow(const unsigned char **p, const unsigned char *end, const BatchRow *row)
 {
 	uint64		v = 0;
 
@@ -111,6 +111,28 @@ GetVarint(const unsigned char **p, const unsigned char *end, const BatchRow *row
 	}
 	IndexCorrupt(row, "has an overlong varint");
 	return 0;					/* keep compiler quiet */
+}
+
+/* GetVarintSlow with the one- and two-byte cases (almost every one) inline. */
+static inline uint64
+GetVarint(const unsigned char **p, const unsigned char *end, const BatchRow *row)
+{
+	const unsigned char *q = *p;
+
+	if (likely(end - q >= 2))
+	{
+		if (q[0] < 0x80)
+		{
+			*p = q + 1;
+			return q[0];
+		}
+		if (q[1] < 0x80)
+		{
+			*p = q + 2;
+			return (q[0] & 0x7f) | ((uint64) q[1] << 7);
+		}
+	}
+	return GetVarintSlow(p, end, row);
 }
 
 void

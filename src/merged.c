@@ -8,6 +8,7 @@
 #include "postgres.h"
 
 #include <math.h>
+#include <sys/mman.h>
 
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -91,6 +92,25 @@ MergeStream(SessionStream *stream, bool compress, int64 gap_ms, int64 cap_ms,
 }
 
 /*
+ * Asks the kernel to back a large buffer with transparent huge pages where
+ * it allows them (the "madvise" setting): faulting in a 50 MB result 4 kB at
+ * a time costs about half as much again as inflating it. Only the 2 MB
+ * aligned interior is advised, so nothing outside the buffer is touched.
+ */
+static void
+AdviseHugePages(char *buf, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	const uintptr_t huge = 2 * 1024 * 1024;
+	uintptr_t	start = ((uintptr_t) buf + huge - 1) & ~(huge - 1);
+	uintptr_t	end = ((uintptr_t) buf + len) & ~(huge - 1);
+
+	if (end > start)
+		(void) madvise((void *) start, end - start, MADV_HUGEPAGE);	/* a hint */
+#endif
+}
+
+/*
  * Sizes the result buffer once for the whole session (the batches' inflated
  * bytes), instead of doubling through a few hundred megabytes; a session too
  * large for one json value is refused up front.
@@ -117,6 +137,7 @@ ReserveForSession(int64 session_id, StringInfo out)
 						(long long) session_id, (long long) total),
 				 errhint("Read it batch by batch with dozor_session_batches.")));
 	enlargeStringInfo(out, (int) total + 16);
+	AdviseHugePages(out->data, out->maxlen);
 }
 
 /* A buffer whose first VARHDRSZ bytes will become the result's header. */

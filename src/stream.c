@@ -7,6 +7,10 @@
  * which is exactly the stable order of SPEC §5.1. A batch is admitted only
  * once the merge reaches its first_timestamp, and freed when drained.
  *
+ * The heap is consulted once per run, not once per event: a run is the
+ * stretch of the top batch that comes before everything else (usually all
+ * of it), and SessionStreamNext just walks it.
+ *
  * Arrays (pure functions): one in-memory "batch" holding the whole array.
  */
 #include "postgres.h"
@@ -33,9 +37,8 @@ struct SessionStreamBatch
 	BatchRow	row;
 	int			ordinal;		/* position in (first_timestamp, id) order */
 	BatchIndex	index;
-	int32	   *order;			/* stable sort of the batch by timestamp */
-	bool		sorted;			/* order is the identity */
-	int			next;			/* next position in order */
+	int32	   *order;			/* stable sort by timestamp; NULL if sorted */
+	int			next;			/* next position in that order */
 	Datum		data;			/* stored gzip (maybe a TOAST pointer), or 0 */
 	const char *text;			/* inflated array, once needed */
 	const char *array_json;		/* arrays only: the caller's JSON text */
@@ -66,21 +69,41 @@ struct SessionStream
 	SessionStreamBatch **heap;
 	int			heap_size;
 	int			heap_capacity;
-	SessionStreamBatch *retired;	/* drained by the last SessionStreamNext */
+	SessionStreamBatch *run;	/* the heap's top (or the array) ... */
+	int			run_end;		/* ... whose positions before this come next */
+	char	   *scratch;		/* see StreamScratch */
+	size_t		scratch_size;
 	/* arrays */
 	SessionStreamBatch *array;
 };
+
+/* The index position of the batch's i-th event in timestamp order. */
+static inline int
+BatchPosition(const SessionStreamBatch *b, int i)
+{
+	return b->order ? b->order[i] : i;
+}
+
+static inline int64
+BatchNextTimestamp(const SessionStreamBatch *b)
+{
+	return b->index.timestamp[BatchPosition(b, b->next)];
+}
+
+/* Does an event at ts of the batch with this ordinal precede c's next? */
+static inline bool
+EventBefore(int64 ts, int ordinal, const SessionStreamBatch *c)
+{
+	int64		tc = BatchNextTimestamp(c);
+
+	return ts < tc || (ts == tc && ordinal < c->ordinal);
+}
 
 /* Does batch a's next event come before batch b's? */
 static bool
 BatchBefore(const SessionStreamBatch *a, const SessionStreamBatch *b)
 {
-	int64		ta = a->index.timestamp[a->order[a->next]];
-	int64		tb = b->index.timestamp[b->order[b->next]];
-
-	if (ta != tb)
-		return ta < tb;
-	return a->ordinal < b->ordinal;
+	return EventBefore(BatchNextTimestamp(a), a->ordinal, b);
 }
 
 static void
@@ -149,24 +172,52 @@ CompareSortKeys(const void *a, const void *b)
 	return (x->position > y->position) - (x->position < y->position);
 }
 
+/*
+ * Stable insertion sort of order[] by timestamp, giving up once it has moved
+ * more than max_moves entries. Real batches are nearly sorted (a few events
+ * stamped a little early), where this is linear; hostile ones are not.
+ */
+static bool
+InsertionSortBounded(int32 *order, const int64 *ts, int n, int64 max_moves)
+{
+	int64		moves = 0;
+
+	for (int i = 1; i < n; i++)
+	{
+		int32		cur = order[i];
+		int			j = i;
+
+		while (j > 0 && ts[order[j - 1]] > ts[cur])
+		{
+			order[j] = order[j - 1];
+			j--;
+		}
+		order[j] = cur;
+		moves += i - j;
+		if (moves > max_moves)
+			return false;
+	}
+	return true;
+}
+
 /* Stable order of the batch's events by timestamp (identity when sorted). */
 static void
 SortBatch(SessionStreamBatch *b)
 {
 	int			n = b->index.count;
 	const int64 *ts = b->index.timestamp;
-	bool		sorted = true;
+	int			i = 1;
 	SortKey    *keys;
 
+	while (i < n && ts[i] >= ts[i - 1])
+		i++;
+	if (i >= n)
+		return;					/* already sorted: no order array */
+
 	b->order = palloc(mul_size(n, sizeof(int32)));
-	for (int i = 0; i < n; i++)
-	{
+	for (i = 0; i < n; i++)
 		b->order[i] = i;
-		if (i > 0 && ts[i] < ts[i - 1])
-			sorted = false;
-	}
-	b->sorted = sorted;
-	if (sorted)
+	if (InsertionSortBounded(b->order, ts, n, 4 * (int64) n))
 		return;
 
 	/* (timestamp, position) pairs sort stably; arrays can be huge. */
@@ -247,8 +298,7 @@ AdmitBatches(SessionStream *s)
 		if (s->pending == NULL && !FetchPending(s))
 			return;
 		if (s->heap_size > 0 &&
-			s->pending->row.first_timestamp >
-			s->heap[0]->index.timestamp[s->heap[0]->order[s->heap[0]->next]])
+			s->pending->row.first_timestamp > BatchNextTimestamp(s->heap[0]))
 			return;
 		HeapPush(s, s->pending);
 		s->pending = NULL;
@@ -342,57 +392,92 @@ SessionStreamOpenArray(const char *json, size_t len)
 	return s;
 }
 
-/* Frees the batch drained by the previous call: nothing refers to it now. */
+/*
+ * Ends the current run: its batch goes back to its place in the heap, or is
+ * freed when drained (the caller is done with its last event by now).
+ */
 static void
-FreeRetired(SessionStream *s)
+EndRun(SessionStream *s)
 {
-	if (s->retired)
+	SessionStreamBatch *b = s->run;
+
+	s->run = NULL;
+	if (b == NULL || s->array)
+		return;
+	if (b->next < b->index.count)
+		HeapSiftDown(s, 0);
+	else
 	{
-		MemoryContextDelete(s->retired->cxt);
-		pfree(s->retired);
-		s->retired = NULL;
+		s->heap[0] = s->heap[--s->heap_size];
+		HeapSiftDown(s, 0);
+		MemoryContextDelete(b->cxt);
+		pfree(b);
 	}
+}
+
+/*
+ * Starts a run of the heap's top batch: its next events up to the first one
+ * that does not precede the next event of every other admitted batch (the
+ * top's children bound the rest of the heap) and the pending batch's first
+ * event (later batches start no earlier; ties go to the top, fetched first).
+ */
+static void
+StartRun(SessionStream *s)
+{
+	SessionStreamBatch *b = s->heap[0];
+	int			end = b->next + 1;
+
+	while (end < b->index.count)
+	{
+		int64		ts = b->index.timestamp[BatchPosition(b, end)];
+
+		if ((s->pending && ts > s->pending->row.first_timestamp) ||
+			(s->heap_size > 1 && !EventBefore(ts, b->ordinal, s->heap[1])) ||
+			(s->heap_size > 2 && !EventBefore(ts, b->ordinal, s->heap[2])))
+			break;
+		end++;
+	}
+	s->run = b;
+	s->run_end = end;
+}
+
+/* The batch of the next run, or NULL at the end of the stream. */
+static SessionStreamBatch *
+NextRun(SessionStream *s)
+{
+	if (s->array)
+	{
+		if (s->array->next >= s->array->index.count)
+			return NULL;
+		s->run = s->array;
+		s->run_end = s->array->index.count;
+		return s->run;
+	}
+	EndRun(s);
+	AdmitBatches(s);
+	if (s->heap_size == 0)
+		return NULL;
+	StartRun(s);
+	return s->run;
 }
 
 bool
 SessionStreamNext(SessionStream *s, SessionStreamEvent *ev)
 {
-	SessionStreamBatch *b;
+	SessionStreamBatch *b = s->run;
 
 	CHECK_FOR_INTERRUPTS();
-	FreeRetired(s);
-
-	if (s->array)
+	if (b == NULL || b->next >= s->run_end)
 	{
-		b = s->array;
-		if (b->next >= b->index.count)
+		b = NextRun(s);
+		if (b == NULL)
 			return false;
 	}
-	else
-	{
-		AdmitBatches(s);
-		if (s->heap_size == 0)
-			return false;
-		b = s->heap[0];
-	}
-
-	ev->index = b->order[b->next];
+	ev->index = BatchPosition(b, b->next);
 	ev->timestamp = b->index.timestamp[ev->index];
 	ev->cls = b->index.cls[ev->index];
 	ev->batch = b;
 	b->next++;
-
-	if (s->array == NULL)
-	{
-		if (b->next < b->index.count)
-			HeapSiftDown(s, 0);
-		else
-		{
-			s->heap[0] = s->heap[--s->heap_size];
-			HeapSiftDown(s, 0);
-			s->retired = b;
-		}
-	}
 	return true;
 }
 
@@ -423,41 +508,111 @@ CheckEventBoundaries(const SessionStreamBatch *b, const char *text)
 	}
 }
 
+/*
+ * A buffer of at least len bytes kept for the life of the stream, so that
+ * batches that need reordering do not each fault in fresh memory.
+ */
+static char *
+StreamScratch(SessionStream *s, size_t len)
+{
+	if (len > s->scratch_size)
+	{
+		if (s->scratch)
+			pfree(s->scratch);
+		s->scratch_size = Max(len, 2 * s->scratch_size);
+		s->scratch = MemoryContextAlloc(s->cxt, s->scratch_size);
+	}
+	return s->scratch;
+}
+
+/*
+ * Puts the events of an inflated batch (text as stored) into timestamp
+ * order where they are not. An event stamped early moves back a few places,
+ * so only short windows differ from the stored order: a window starts at
+ * the first misplaced event and ends where the positions seen so far are
+ * exactly the window's own. Each window is copied aside and rewritten.
+ */
+static void
+ReorderInPlace(SessionStream *s, const SessionStreamBatch *b, char *text)
+{
+	const BatchIndex *ix = &b->index;
+	int			i = 0;
+
+	while (i < ix->count)
+	{
+		int			j = i;
+		int			highest = b->order[i];
+		size_t		span_start;
+		size_t		span_len;
+		char	   *aside;
+		char	   *w;
+
+		if (highest == i)
+		{
+			i++;
+			continue;
+		}
+		while (highest > j)
+		{
+			j++;
+			highest = Max(highest, b->order[j]);
+		}
+		span_start = ix->offset[i];
+		span_len = ix->offset[j] + ix->length[j] - span_start;
+		aside = StreamScratch(s, span_len);
+		memcpy(aside, text + span_start, span_len);
+		w = text + span_start;
+		for (int k = i; k <= j; k++)
+		{
+			int			pos = b->order[k];
+
+			if (k > i)
+				*w++ = ',';
+			memcpy(w, aside + (ix->offset[pos] - span_start), ix->length[pos]);
+			w += ix->length[pos];
+		}
+		i = j + 1;
+	}
+}
+
 bool
 SessionStreamAppendWholeBatch(SessionStream *s, StringInfo out, bool first)
 {
 	SessionStreamBatch *b;
 	bytea	   *gz;
 	char	   *dest;
+	size_t		raw;
 
 	CHECK_FOR_INTERRUPTS();
-	FreeRetired(s);
-	if (s->array)
+	if (s->array || (s->run != NULL && s->run->next < s->run_end))
 		return false;
+	EndRun(s);
 	AdmitBatches(s);
 	if (s->heap_size != 1)
 		return false;
 	b = s->heap[0];
 	/* Later batches start no earlier than this one ends: ties go to it. */
-	if (b->next != 0 || !b->sorted ||
+	if (b->next != 0 ||
 		(s->pending != NULL && s->pending->row.first_timestamp < b->row.last_timestamp))
 		return false;
 
 	/* The stored "[e0,...,en]" lands in place; its "[" becomes the separator. */
-	enlargeStringInfo(out, b->row.raw_bytes + 1);
+	raw = (size_t) b->row.raw_bytes;
+	enlargeStringInfo(out, raw + 1);
 	dest = first ? out->data + out->len - 1 : out->data + out->len;
 	gz = DatumGetByteaPP(b->data);
-	GzipInflateStoredInto(VARDATA_ANY(gz), VARSIZE_ANY_EXHDR(gz), dest,
-						  (size_t) b->row.raw_bytes, b->row.id);
+	GzipInflateStoredInto(VARDATA_ANY(gz), VARSIZE_ANY_EXHDR(gz), dest, raw, b->row.id);
 	CheckEventBoundaries(b, dest);
 	if (!first)
 		dest[0] = ',';
-	out->len = (int) (dest - out->data) + b->row.raw_bytes - 1;
+	if (b->order != NULL)
+		ReorderInPlace(s, b, dest);
+	out->len = (int) (dest - out->data) + raw - 1;
 	out->data[out->len] = '\0';
 
-	b->next = b->index.count;
 	s->heap_size = 0;
-	s->retired = b;
+	MemoryContextDelete(b->cxt);
+	pfree(b);
 	return true;
 }
 
