@@ -14,6 +14,7 @@ OBJS = \
 	src/timeline.o \
 	src/stream.o \
 	src/session.o \
+	src/history_build.o \
 	src/history.o \
 	src/console.o \
 	src/merged.o \

@@ -81,3 +81,6 @@ SELECT (SELECT array_agg(h ORDER BY ord) FROM dozor_history(:hs) WITH ORDINALITY
 
 -- A session that does not exist has no rows.
 SELECT count(*) FROM dozor_history(-1);
+
+-- A session end so far from the events that a duration leaves bigint: 22003.
+SELECT expect_error($$SELECT * FROM dozor_build_history(evs(o(1000)), NULL, -9223372036854775807, false, NULL, 0)$$);

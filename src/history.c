@@ -1,11 +1,9 @@
 /*
- * history.c — the history feed (HISTORY.md §2, §3).
+ * history.c — the history feed's SQL functions (HISTORY.md §2, §3).
  *
- * One pass over the session stream builds the rows and, when compression
- * is on, the idle timeline; the rows' times are mapped onto the compressed
- * timeline at the end. Nothing is inflated: classes and timestamps come
- * from the batch indexes, and the few url/identity payloads from the
- * markers table.
+ * The rows come from history_build.c, fed from the session stream. Nothing
+ * is inflated: classes and timestamps come from the batch indexes, and the
+ * few url/identity payloads from the markers table.
  */
 #include "postgres.h"
 
@@ -16,74 +14,10 @@
 #include "utils/jsonb.h"
 
 #include "event.h"
+#include "history_build.h"
 #include "session.h"
 #include "stream.h"
 #include "timeline.h"
-#include "url_pathname.h"
-
-typedef enum HistoryKind
-{
-	HISTORY_INIT,
-	HISTORY_NAVIGATION,
-	HISTORY_IDLE,
-	HISTORY_IDENTIFY
-} HistoryKind;
-
-static const char *const HistoryKindNames[] = {"init", "navigation", "idle", "identify"};
-static const char *const HistoryIdPrefixes[] = {"init", "nav", "idle", "identify"};
-
-typedef struct HistoryRow
-{
-	HistoryKind kind;
-	int			k;				/* per-kind counter, in the id */
-	int64		started_at;
-	int64		ended_at;
-	bool		open;			/* a section not yet sealed: ends at close */
-	char	   *pathname;
-	char	   *url;
-	char	   *user_id;
-	Jsonb	   *traits;
-} HistoryRow;
-
-typedef struct HistoryOptions
-{
-	const char *initial_url;
-	bool		has_ended_at;
-	int64		session_ended_at;
-	bool		idle_items;		/* idle_gap_ms not NULL */
-	int64		idle_gap_ms;
-	bool		compress;
-	int64		cap_ms;
-} HistoryOptions;
-
-typedef struct HistoryBuild
-{
-	HistoryRow *rows;
-	int			count;
-	int			capacity;
-	int			counters[4];
-} HistoryBuild;
-
-/* Appends a row of the given kind and returns it. */
-static HistoryRow *
-AppendRow(HistoryBuild *h, HistoryKind kind, int64 started_at, int64 ended_at)
-{
-	HistoryRow *row;
-
-	if (h->count == h->capacity)
-	{
-		h->capacity = h->capacity ? h->capacity * 2 : 32;
-		h->rows = h->rows ? repalloc(h->rows, mul_size(h->capacity, sizeof(HistoryRow)))
-			: palloc(mul_size(h->capacity, sizeof(HistoryRow)));
-	}
-	row = &h->rows[h->count++];
-	memset(row, 0, sizeof(*row));
-	row->kind = kind;
-	row->k = h->counters[kind]++;
-	row->started_at = started_at;
-	row->ended_at = ended_at;
-	return row;
-}
 
 /* A string member of a jsonb object, or NULL. */
 static char *
@@ -125,90 +59,46 @@ JsonbTraits(Jsonb *jb)
 static void
 BuildHistory(SessionStream *stream, const HistoryOptions *opt, ReturnSetInfo *rsinfo)
 {
-	HistoryBuild h = {0};
-	IdleTimeline timeline;
+	HistoryBuilder b;
 	SessionStreamEvent ev;
-	int			current = 0;
-	int64		prev = 0;
-	int64		close;
-	bool		any = false;
 
-	TimelineInit(&timeline, opt->idle_gap_ms, opt->cap_ms);
+	HistoryBuilderInit(&b, opt);
 	while (SessionStreamNext(stream, &ev))
 	{
-		if (!any)
+		char	   *url = NULL;
+		char	   *pathname = NULL;
+		char	   *user_id = NULL;
+		Jsonb	   *traits = NULL;
+
+		if (ev.cls == EVENT_URL)
 		{
-			HistoryRow *init = AppendRow(&h, HISTORY_INIT, ev.timestamp, 0);
+			Jsonb	   *payload = SessionStreamMarkerPayload(stream, &ev);
 
-			init->open = true;
-			if (opt->initial_url)
-			{
-				init->url = pstrdup(opt->initial_url);
-				init->pathname = UrlPathname(opt->initial_url, strlen(opt->initial_url));
-			}
+			url = JsonbStringMember(payload, "url");
+			pathname = JsonbStringMember(payload, "pathname");
 		}
-		if (opt->compress)
-			TimelineAdd(&timeline, ev.timestamp);
-
-		switch ((EventClass) ev.cls)
+		else if (ev.cls == EVENT_IDENTITY)
 		{
-			case EVENT_URL:
-				{
-					Jsonb	   *payload = SessionStreamMarkerPayload(stream, &ev);
-					HistoryRow *nav;
+			Jsonb	   *payload = SessionStreamMarkerPayload(stream, &ev);
 
-					h.rows[current].ended_at = ev.timestamp;
-					h.rows[current].open = false;
-					nav = AppendRow(&h, HISTORY_NAVIGATION, ev.timestamp, 0);
-					nav->open = true;
-					nav->url = JsonbStringMember(payload, "url");
-					nav->pathname = JsonbStringMember(payload, "pathname");
-					current = h.count - 1;
-					break;
-				}
-			case EVENT_IDENTITY:
-				{
-					Jsonb	   *payload = SessionStreamMarkerPayload(stream, &ev);
-					HistoryRow *point = AppendRow(&h, HISTORY_IDENTIFY, ev.timestamp, ev.timestamp);
-
-					point->user_id = JsonbStringMember(payload, "userId");
-					point->traits = JsonbTraits(payload);
-					break;
-				}
-			case EVENT_URL_MALFORMED:
-			case EVENT_IDENTITY_MALFORMED:
-				break;			/* skipped entirely (kept for compatibility) */
-			default:
-				if (opt->idle_items && any && ev.timestamp - prev > opt->idle_gap_ms)
-					AppendRow(&h, HISTORY_IDLE, prev, ev.timestamp);
-				break;
+			user_id = JsonbStringMember(payload, "userId");
+			traits = JsonbTraits(payload);
 		}
-		prev = ev.timestamp;
-		any = true;
+		HistoryBuilderAdd(&b, ev.timestamp, (EventClass) ev.cls, url, pathname, user_id, traits);
 	}
-	if (!any)
-		return;
+	HistoryBuilderFinish(&b);
 
-	close = opt->has_ended_at ? opt->session_ended_at : prev;
-	for (int i = 0; i < h.count; i++)
+	for (int i = 0; i < b.count; i++)
 	{
-		HistoryRow *row = &h.rows[i];
+		const HistoryRow *row = &b.rows[i];
 		Datum		values[9];
 		bool		nulls[9] = {0};
-		char		id[96];
 
-		if (row->open)
-			row->ended_at = close;
-		if (row->kind == HISTORY_INIT)
-			snprintf(id, sizeof(id), "init-" INT64_FORMAT, row->started_at);
-		else
-			snprintf(id, sizeof(id), "%s-%d-" INT64_FORMAT, HistoryIdPrefixes[row->kind], row->k, row->started_at);
-
-		values[0] = CStringGetTextDatum(id);
+		values[0] = CStringGetTextDatum(row->id);
 		values[1] = CStringGetTextDatum(HistoryKindNames[row->kind]);
-		values[2] = Float8GetDatum(opt->compress ? TimelineToCompressed(&timeline, (double) row->started_at) : (double) row->started_at);
-		values[3] = Float8GetDatum(opt->compress ? TimelineToCompressed(&timeline, (double) row->ended_at) : (double) row->ended_at);
-		values[4] = Int64GetDatum(row->ended_at - row->started_at);
+		values[2] = Float8GetDatum(row->out_started_at);
+		values[3] = Float8GetDatum(row->out_ended_at);
+		values[4] = Int64GetDatum(row->real_duration_ms);
 		nulls[5] = row->pathname == NULL;
 		if (row->pathname)
 			values[5] = CStringGetTextDatum(row->pathname);

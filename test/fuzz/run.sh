@@ -5,9 +5,9 @@
 #   test/fuzz/run.sh [seconds-per-target] [target ...]
 #
 # Default: 30 s per target. Targets: json json_swar url batch_index gzip
-# event ingest timeline (all by default). Exits non-zero if any target
-# crashes, leaks, times out or trips a sanitizer; the input that did it is
-# saved under $FUZZ_OUT/artifacts/ and printed as a repro command.
+# event ingest timeline history (all by default). Exits non-zero if any
+# target crashes, leaks, times out or trips a sanitizer; the input that did
+# it is saved under $FUZZ_OUT/artifacts/ and printed as a repro command.
 #
 # Environment:
 #   FUZZ_OUT      build and corpus directory (default test/fuzz/out; the
@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 secs=${1:-30}
 [ $# -gt 0 ] && shift
-all_targets=(json json_swar url batch_index gzip event ingest timeline)
+all_targets=(json json_swar url batch_index gzip event ingest timeline history)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 
@@ -55,15 +55,16 @@ sources() {
     event)          echo src/event.c src/json_scan.c ;;
     ingest)         echo src/event.c src/json_scan.c src/batch_index.c src/gzip.c ;;
     timeline)       echo src/timeline.c ;;
+    history)        echo src/history_build.c src/timeline.c src/url_pathname.c ;;
     *) echo "unknown target $1" >&2; return 1 ;;
   esac
 }
 # Largest input libFuzzer generates for each target.
 max_len() {
   case $1 in
-    url|batch_index|timeline) echo 4096 ;;
-    json|json_swar)           echo 16384 ;;
-    *)                        echo 65536 ;;
+    url|batch_index|timeline|history) echo 4096 ;;
+    json|json_swar)                   echo 16384 ;;
+    *)                                echo 65536 ;;
   esac
 }
 

@@ -23,7 +23,7 @@ function put(target, name, bytes) {
 }
 
 // --- recorded sessions (test/data/*/batch-*.json.gz) -----------------------
-const recorded = []; // {name, body (Buffer, JSON), gz (Buffer)}
+const recorded = []; // {name, dir, body (Buffer, JSON), gz (Buffer)}
 if (fs.existsSync(dataDir)) {
   for (const d of fs.readdirSync(dataDir)) {
     const dir = path.join(dataDir, d);
@@ -33,7 +33,7 @@ if (fs.existsSync(dataDir)) {
       const gz = fs.readFileSync(path.join(dir, f));
       let body;
       try { body = zlib.gunzipSync(gz); } catch { continue; }
-      recorded.push({ name: `${d}-${f.replace(/\.json\.gz$/, '')}`, body, gz });
+      recorded.push({ name: `${d}-${f.replace(/\.json\.gz$/, '')}`, dir: d, body, gz });
     }
   }
 }
@@ -204,6 +204,71 @@ put('gzip', 'roundtrip-two', Buffer.concat([Buffer.from([8 | 16 | 2, 1, 9, 0]), 
 // --- timeline: gap, cap, steps --------------------------------------------------------
 put('timeline', 'default', Buffer.from([0xb8, 0x0b, 0xf4, 0x01, 10, 0, 20, 0, 0x30, 0x75, 0x10, 0x80, 5, 0, 0, 0, 1, 0]));
 put('timeline', 'zero-cap', Buffer.from([1, 0, 0, 0, 5, 0, 50, 0, 0, 0, 7, 0x81]));
+
+// --- history: options, then events (class, timestamp, marker strings) -----------
+// The layout is fuzz_history.c's: flags, gap/10 and cap/10 (2 bytes each),
+// [ended_at mode + 8 bytes], [initial url], then per event the class byte,
+// a timestamp mode byte (+ step bytes) and a url marker's url and pathname
+// or an identity marker's user id and traits byte.
+const H = { idle: 1, compress: 2, ended: 4, url: 8, sort: 16, range: 32 };
+function u16(v) { return [v & 0xff, (v >> 8) & 0xff]; }
+function i64(v) { const b = Buffer.alloc(8); b.writeBigInt64LE(BigInt(v)); return [...b]; }
+function hstr(v) {
+  if (v === null || v === undefined) return [0xff];
+  const b = Buffer.from(String(v)).subarray(0, 23);
+  return [b.length, ...b];
+}
+// events: [{ts, cls, url, pathname, userId, traits}]; opt: {flags, gap, cap, ended, initialUrl}
+function historyInput(events, opt) {
+  const out = [opt.flags, ...u16(Math.floor((opt.gap || 0) / 10)), ...u16(Math.floor((opt.cap || 0) / 10))];
+  if (opt.flags & H.ended) out.push(0, ...i64(opt.ended));
+  if (opt.flags & H.url) out.push(...hstr(opt.initialUrl));
+  let prev = 1700000000000;
+  for (const e of events) {
+    out.push(e.cls);
+    const d = e.ts - prev;
+    if (d >= 0 && d < 64) out.push(d << 2);
+    else if (d >= 0 && d < 1 << 24) out.push(1, d & 0xff, (d >> 8) & 0xff, d >> 16);
+    else out.push(3, ...i64(e.ts));
+    prev = e.ts;
+    if (e.cls === 2) out.push(...hstr(e.url), ...hstr(e.pathname));
+    if (e.cls === 4) out.push(...hstr(e.userId), e.traits ? 1 : 0);
+  }
+  return Buffer.from(out);
+}
+const contract = H.sort | H.range;
+const historyEvents = (events) => events.map((e) => {
+  const p = (e.data && e.data.payload) || {};
+  return { ts: Math.floor(e.timestamp), cls: classOf(e), url: p.url, pathname: p.pathname, userId: p.userId, traits: p.traits && typeof p.traits === 'object' };
+});
+const sessions = {}; // dir -> {events of every batch, the first metadata.url}
+for (const b of recorded) {
+  let parsed;
+  try { parsed = JSON.parse(b.body.toString('utf8')); } catch { continue; }
+  const evs = historyEvents(parsed.events || []);
+  const url = parsed.metadata && parsed.metadata.url;
+  put('history', b.name, historyInput(evs, { flags: contract | H.idle | H.compress | (url ? H.url : 0), gap: 30000, cap: 5000, initialUrl: url }));
+  const session = sessions[b.dir] = sessions[b.dir] || { evs: [], url: undefined };
+  session.evs.push(...evs);
+  session.url = session.url || url;
+}
+for (const [dir, { evs, url }] of Object.entries(sessions)) {
+  // the whole session as the stream gives it: every batch, sorted
+  evs.sort((x, y) => x.ts - y.ts);
+  const last = evs[evs.length - 1].ts;
+  put('history', dir + '-compressed', historyInput(evs, { flags: contract | H.idle | H.compress | H.url, gap: 30000, cap: 5000, initialUrl: url }));
+  put('history', dir + '-idle', historyInput(evs, { flags: contract | H.idle | H.ended, gap: 60000, ended: last + 1000 }));
+  put('history', dir + '-plain', historyInput(evs, { flags: H.range }));
+}
+// HISTORY.md §6: A (navigations), B/C (idle at and over the gap), D (identify), G (B compressed)
+const o = (ts) => ({ ts, cls: 0 });
+put('history', 'example-a', historyInput([o(0), { ts: 100, cls: 2, url: 'https://a.example/home', pathname: '/home' }, o(200), { ts: 300, cls: 2, url: 'https://a.example/checkout', pathname: '/checkout' }, o(400)], { flags: contract }));
+put('history', 'example-b', historyInput([o(0), o(1000), o(70000), o(70500)], { flags: contract | H.idle, gap: 60000 }));
+put('history', 'example-c', historyInput([o(0), o(60000)], { flags: contract | H.idle, gap: 60000 }));
+put('history', 'example-d', historyInput([o(0), { ts: 500, cls: 4, userId: 'u1', traits: true }, o(1000)], { flags: contract }));
+put('history', 'example-g', historyInput([o(0), o(1000), o(70000), o(70500)], { flags: contract | H.idle | H.compress, gap: 60000, cap: 5000 }));
+// out of order, malformed markers and a class outside EventClass, hostile times
+put('history', 'hostile', historyInput([o(5000), { ts: 10, cls: 3 }, { ts: 90000, cls: 5 }, { ts: 2, cls: 0xf3 }, { ts: -1, cls: 1 }, o(9e15)], { flags: H.idle | H.compress | H.ended | H.url, gap: 100, cap: 50, ended: -5, initialUrl: '/relative' }));
 
 const counts = {};
 for (const t of fs.readdirSync(outDir)) counts[t] = fs.readdirSync(path.join(outDir, t)).length;
