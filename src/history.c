@@ -60,31 +60,39 @@ static void
 BuildHistory(SessionStream *stream, const HistoryOptions *opt, ReturnSetInfo *rsinfo)
 {
 	HistoryBuilder b;
-	SessionStreamEvent ev;
+	SessionStreamRun run;
 
 	HistoryBuilderInit(&b, opt);
-	while (SessionStreamNext(stream, &ev))
+	while (SessionStreamNextRun(stream, &run))
 	{
-		char	   *url = NULL;
-		char	   *pathname = NULL;
-		char	   *user_id = NULL;
-		Jsonb	   *traits = NULL;
-
-		if (ev.cls == EVENT_URL)
+		for (int i = 0; i < run.count; i++)
 		{
-			Jsonb	   *payload = SessionStreamMarkerPayload(stream, &ev);
+			char	   *url = NULL;
+			char	   *pathname = NULL;
+			char	   *user_id = NULL;
+			Jsonb	   *traits = NULL;
 
-			url = JsonbStringMember(payload, "url");
-			pathname = JsonbStringMember(payload, "pathname");
-		}
-		else if (ev.cls == EVENT_IDENTITY)
-		{
-			Jsonb	   *payload = SessionStreamMarkerPayload(stream, &ev);
+			if (run.cls[i] == EVENT_URL || run.cls[i] == EVENT_IDENTITY)
+			{
+				SessionStreamEvent ev;
+				Jsonb	   *payload;
 
-			user_id = JsonbStringMember(payload, "userId");
-			traits = JsonbTraits(payload);
+				SessionStreamRunEvent(&run, i, &ev);
+				payload = SessionStreamMarkerPayload(stream, &ev);
+				if (ev.cls == EVENT_URL)
+				{
+					url = JsonbStringMember(payload, "url");
+					pathname = JsonbStringMember(payload, "pathname");
+				}
+				else
+				{
+					user_id = JsonbStringMember(payload, "userId");
+					traits = JsonbTraits(payload);
+				}
+			}
+			HistoryBuilderAdd(&b, run.timestamp[i], (EventClass) run.cls[i],
+							  url, pathname, user_id, traits);
 		}
-		HistoryBuilderAdd(&b, ev.timestamp, (EventClass) ev.cls, url, pathname, user_id, traits);
 	}
 	HistoryBuilderFinish(&b);
 

@@ -16,10 +16,11 @@
 static void
 BuildTimeline(SessionStream *stream, IdleTimeline *timeline)
 {
-	SessionStreamEvent ev;
+	SessionStreamRun run;
 
-	while (SessionStreamNext(stream, &ev))
-		TimelineAdd(timeline, ev.timestamp);
+	while (SessionStreamNextRun(stream, &run))
+		for (int i = 0; i < run.count; i++)
+			TimelineAdd(timeline, run.timestamp[i]);
 }
 
 /*

@@ -38,6 +38,8 @@ struct SessionStreamBatch
 	int			ordinal;		/* position in (first_timestamp, id) order */
 	BatchIndex	index;
 	int32	   *order;			/* stable sort by timestamp; NULL if sorted */
+	const int64 *ts;			/* timestamps and classes in that order (the */
+	const uint8 *cls;			/* index's own arrays when it is sorted) */
 	int			next;			/* next position in that order */
 	Datum		data;			/* stored gzip (maybe a TOAST pointer), or 0 */
 	const char *text;			/* inflated array, once needed */
@@ -87,7 +89,7 @@ BatchPosition(const SessionStreamBatch *b, int i)
 static inline int64
 BatchNextTimestamp(const SessionStreamBatch *b)
 {
-	return b->index.timestamp[BatchPosition(b, b->next)];
+	return b->ts[b->next];
 }
 
 /* Does an event at ts of the batch with this ordinal precede c's next? */
@@ -207,8 +209,11 @@ SortBatch(SessionStreamBatch *b)
 	int			n = b->index.count;
 	const int64 *ts = b->index.timestamp;
 	int			i = 1;
-	SortKey    *keys;
+	int64	   *sorted_ts;
+	uint8	   *sorted_cls;
 
+	b->ts = ts;
+	b->cls = b->index.cls;
 	while (i < n && ts[i] >= ts[i - 1])
 		i++;
 	if (i >= n)
@@ -217,20 +222,32 @@ SortBatch(SessionStreamBatch *b)
 	b->order = palloc(mul_size(n, sizeof(int32)));
 	for (i = 0; i < n; i++)
 		b->order[i] = i;
-	if (InsertionSortBounded(b->order, ts, n, 4 * (int64) n))
-		return;
-
-	/* (timestamp, position) pairs sort stably; arrays can be huge. */
-	keys = palloc(mul_size(n, sizeof(SortKey)));
-	for (int i = 0; i < n; i++)
+	if (!InsertionSortBounded(b->order, ts, n, 4 * (int64) n))
 	{
-		keys[i].timestamp = ts[i];
-		keys[i].position = i;
+		/* (timestamp, position) pairs sort stably; arrays can be huge. */
+		SortKey    *keys = palloc(mul_size(n, sizeof(SortKey)));
+
+		for (i = 0; i < n; i++)
+		{
+			keys[i].timestamp = ts[i];
+			keys[i].position = i;
+		}
+		qsort(keys, n, sizeof(SortKey), CompareSortKeys);
+		for (i = 0; i < n; i++)
+			b->order[i] = keys[i].position;
+		pfree(keys);
 	}
-	qsort(keys, n, sizeof(SortKey), CompareSortKeys);
-	for (int i = 0; i < n; i++)
-		b->order[i] = keys[i].position;
-	pfree(keys);
+
+	/* Runs hand out timestamps and classes as plain arrays. */
+	sorted_ts = palloc(mul_size(n, sizeof(int64)));
+	sorted_cls = palloc(n);
+	for (i = 0; i < n; i++)
+	{
+		sorted_ts[i] = ts[b->order[i]];
+		sorted_cls[i] = b->index.cls[b->order[i]];
+	}
+	b->ts = sorted_ts;
+	b->cls = sorted_cls;
 }
 
 /* Column values of the batch query, in order. */
@@ -429,7 +446,7 @@ StartRun(SessionStream *s)
 
 	while (end < b->index.count)
 	{
-		int64		ts = b->index.timestamp[BatchPosition(b, end)];
+		int64		ts = b->ts[end];
 
 		if ((s->pending && ts > s->pending->row.first_timestamp) ||
 			(s->heap_size > 1 && !EventBefore(ts, b->ordinal, s->heap[1])) ||
@@ -443,7 +460,7 @@ StartRun(SessionStream *s)
 
 /* The batch of the next run, or NULL at the end of the stream. */
 static SessionStreamBatch *
-NextRun(SessionStream *s)
+AdvanceRun(SessionStream *s)
 {
 	if (s->array)
 	{
@@ -469,16 +486,49 @@ SessionStreamNext(SessionStream *s, SessionStreamEvent *ev)
 	CHECK_FOR_INTERRUPTS();
 	if (b == NULL || b->next >= s->run_end)
 	{
-		b = NextRun(s);
+		b = AdvanceRun(s);
 		if (b == NULL)
 			return false;
 	}
 	ev->index = BatchPosition(b, b->next);
-	ev->timestamp = b->index.timestamp[ev->index];
-	ev->cls = b->index.cls[ev->index];
+	ev->timestamp = b->ts[b->next];
+	ev->cls = b->cls[b->next];
 	ev->batch = b;
 	b->next++;
 	return true;
+}
+
+bool
+SessionStreamNextRun(SessionStream *s, SessionStreamRun *run)
+{
+	SessionStreamBatch *b = s->run;
+
+	CHECK_FOR_INTERRUPTS();
+	if (b == NULL || b->next >= s->run_end)
+	{
+		b = AdvanceRun(s);
+		if (b == NULL)
+			return false;
+	}
+	run->timestamp = b->ts + b->next;
+	run->cls = b->cls + b->next;
+	run->count = s->run_end - b->next;
+	run->batch = b;
+	run->first = b->next;
+	b->next = s->run_end;
+	return true;
+}
+
+void
+SessionStreamRunEvent(const SessionStreamRun *run, int i, SessionStreamEvent *ev)
+{
+	SessionStreamBatch *b = run->batch;
+
+	Assert(i >= 0 && i < run->count);
+	ev->index = BatchPosition(b, run->first + i);
+	ev->timestamp = b->ts[run->first + i];
+	ev->cls = b->cls[run->first + i];
+	ev->batch = b;
 }
 
 /* Reports stored bytes that do not hold an event where the index says. */

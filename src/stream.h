@@ -39,6 +39,27 @@ extern SessionStream *SessionStreamOpenArray(const char *json, size_t len);
 extern bool SessionStreamNext(SessionStream *s, SessionStreamEvent *ev);
 
 /*
+ * The stream's next events as a run: all from one batch, in stream order,
+ * their timestamps and classes side by side. For callers that look at most
+ * events only for these two (history, the timeline). Valid until the next
+ * call on the stream.
+ */
+typedef struct SessionStreamRun
+{
+	const int64 *timestamp;
+	const uint8 *cls;
+	int			count;
+	SessionStreamBatch *batch;	/* for SessionStreamRunEvent */
+	int			first;
+} SessionStreamRun;
+
+/* The next run; false at the end. Mixes with SessionStreamNext. */
+extern bool SessionStreamNextRun(SessionStream *s, SessionStreamRun *run);
+
+/* The run's i-th event as SessionStreamNext would have returned it. */
+extern void SessionStreamRunEvent(const SessionStreamRun *run, int i, SessionStreamEvent *ev);
+
+/*
  * When the stream's next events are exactly one whole stored batch, in its
  * stored order, with no other batch interleaving (the common case), appends
  * them to out in one piece — inflated straight into out — preceded by ","
