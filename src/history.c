@@ -65,19 +65,29 @@ BuildHistory(SessionStream *stream, const HistoryOptions *opt, ReturnSetInfo *rs
 	HistoryBuilderInit(&b, opt);
 	while (SessionStreamNextRun(stream, &run))
 	{
-		for (int i = 0; i < run.count; i++)
+		int			i = 0;
+
+		while (i < run.count)
 		{
+			int			plain = i;
+			SessionStreamEvent ev;
+			Jsonb	   *payload;
 			char	   *url = NULL;
 			char	   *pathname = NULL;
 			char	   *user_id = NULL;
 			Jsonb	   *traits = NULL;
 
-			if (run.cls[i] == EVENT_URL || run.cls[i] == EVENT_IDENTITY)
-			{
-				SessionStreamEvent ev;
-				Jsonb	   *payload;
+			while (plain < run.count && HistoryClassIsPlain(run.cls[plain]))
+				plain++;
+			HistoryBuilderAddPlain(&b, run.timestamp + i, plain - i);
+			i = plain;
+			if (i == run.count)
+				break;
 
-				SessionStreamRunEvent(&run, i, &ev);
+			/* a marker: url and identity ones carry a payload */
+			SessionStreamRunEvent(&run, i, &ev);
+			if (ev.cls == EVENT_URL || ev.cls == EVENT_IDENTITY)
+			{
 				payload = SessionStreamMarkerPayload(stream, &ev);
 				if (ev.cls == EVENT_URL)
 				{
@@ -90,8 +100,8 @@ BuildHistory(SessionStream *stream, const HistoryOptions *opt, ReturnSetInfo *rs
 					traits = JsonbTraits(payload);
 				}
 			}
-			HistoryBuilderAdd(&b, run.timestamp[i], (EventClass) run.cls[i],
-							  url, pathname, user_id, traits);
+			HistoryBuilderAdd(&b, ev.timestamp, (EventClass) ev.cls, url, pathname, user_id, traits);
+			i++;
 		}
 	}
 	HistoryBuilderFinish(&b);

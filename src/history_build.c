@@ -112,6 +112,27 @@ HistoryBuilderAdd(HistoryBuilder *b, int64 ts, EventClass cls,
 }
 
 void
+HistoryBuilderAddPlain(HistoryBuilder *b, const int64 *ts, int n)
+{
+	const HistoryOptions *opt = &b->opt;
+	int			i = 0;
+	int64		prev;
+
+	if (n > 0 && !b->any)
+		HistoryBuilderAdd(b, ts[i++], EVENT_ORDINARY, NULL, NULL, NULL, NULL);
+	prev = b->prev;
+	for (; i < n; i++)
+	{
+		if (opt->compress)
+			TimelineAdd(&b->timeline, ts[i]);
+		if (opt->idle_items && GapExceeds(prev, ts[i], opt->idle_gap_ms))
+			AppendRow(b, HISTORY_IDLE, prev, ts[i]);
+		prev = ts[i];
+	}
+	b->prev = prev;
+}
+
+void
 HistoryBuilderFinish(HistoryBuilder *b)
 {
 	const HistoryOptions *opt = &b->opt;

@@ -86,6 +86,20 @@ extern void HistoryBuilderAdd(HistoryBuilder *b, int64 ts, EventClass cls,
 							  const char *url, const char *pathname,
 							  const char *user_id, void *traits);
 
+/*
+ * HistoryBuilderAdd of n events in a row whose classes are neither url nor
+ * identity markers (malformed or not): the common case, in a tight loop.
+ */
+extern void HistoryBuilderAddPlain(HistoryBuilder *b, const int64 *ts, int n);
+
+/* Does HistoryBuilderAddPlain take events of this class? */
+static inline bool
+HistoryClassIsPlain(int cls)
+{
+	return cls != EVENT_URL && cls != EVENT_IDENTITY &&
+		cls != EVENT_URL_MALFORMED && cls != EVENT_IDENTITY_MALFORMED;
+}
+
 /* Completes the rows; no rows when no event was added. */
 extern void HistoryBuilderFinish(HistoryBuilder *b);
 

@@ -27,29 +27,23 @@ TimelineInit(IdleTimeline *t, int64 gap_ms, int64 cap_ms)
 	t->cap_ms = cap_ms;
 }
 
-int64
-TimelineAdd(IdleTimeline *t, int64 ts)
+void
+TimelineAddGap(IdleTimeline *t, int64 ts)
 {
-	if (t->started && ts - t->prev > t->gap_ms)
-	{
-		IdleRange  *r;
+	IdleRange  *r;
 
-		if (t->count == t->capacity)
-		{
-			t->capacity = t->capacity ? t->capacity * 2 : 16;
-			t->ranges = t->ranges ? repalloc(t->ranges, mul_size(t->capacity, sizeof(IdleRange)))
-				: palloc(mul_size(t->capacity, sizeof(IdleRange)));
-		}
-		r = &t->ranges[t->count++];
-		r->orig_start = t->prev;
-		r->orig_end = ts;
-		r->comp_start = t->prev - t->shift;
-		r->shift_before = t->shift;
-		t->shift += (ts - t->prev) - t->cap_ms;
+	if (t->count == t->capacity)
+	{
+		t->capacity = t->capacity ? t->capacity * 2 : 16;
+		t->ranges = t->ranges ? repalloc(t->ranges, mul_size(t->capacity, sizeof(IdleRange)))
+			: palloc(mul_size(t->capacity, sizeof(IdleRange)));
 	}
-	t->started = true;
-	t->prev = ts;
-	return ts - t->shift;
+	r = &t->ranges[t->count++];
+	r->orig_start = t->prev;
+	r->orig_end = ts;
+	r->comp_start = t->prev - t->shift;
+	r->shift_before = t->shift;
+	t->shift += (ts - t->prev) - t->cap_ms;
 }
 
 double

@@ -9,7 +9,9 @@
  *              0x04 session_ended_at, 0x08 initial_url, 0x10 sort the
  *              events stably by timestamp (the stream's contract; without
  *              it any order), 0x20 timestamps in [0, 2^53) (what ingest
- *              accepts; without it any int64)
+ *              accepts; without it any int64), 0x40 feed stretches of
+ *              non-marker events through HistoryBuilderAddPlain (as
+ *              dozor_history does) instead of one HistoryBuilderAdd each
  *   gap, cap   2 bytes each, times 10 ms
  *   ended_at   when flagged: mode byte, 8 bytes (raw int64, or an int32
  *              offset from the last or the first event)
@@ -57,7 +59,8 @@ enum
 	F_ENDED = 0x04,
 	F_URL = 0x08,
 	F_SORT = 0x10,
-	F_RANGE = 0x20
+	F_RANGE = 0x20,
+	F_PLAIN = 0x40
 };
 
 typedef struct Event
@@ -235,6 +238,21 @@ Build(void *arg)
 	{
 		const Event *e = &c->ev[i];
 
+		if ((c->flags & F_PLAIN) && HistoryClassIsPlain(e->cls))
+		{
+			int			end = i;
+			int64	   *ts;
+
+			while (end < c->n && HistoryClassIsPlain(c->ev[end].cls))
+				end++;
+			ts = palloc(sizeof(int64) * (end - i));
+			for (int k = i; k < end; k++)
+				ts[k - i] = c->ev[k].ts;
+			HistoryBuilderAddPlain(&c->b, ts, end - i);
+			pfree(ts);
+			i = end - 1;
+			continue;
+		}
 		HistoryBuilderAdd(&c->b, e->ts, e->cls, e->url, e->pathname, e->user_id, e->traits);
 	}
 }
