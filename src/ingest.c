@@ -393,6 +393,8 @@ ReadEvents(const JsonSpan *events, BatchBuild *b)
 	b->entries = palloc(sizeof(BatchIndexEntry) * DOZOR_MAX_BATCH_EVENTS);
 	b->interactions = palloc(sizeof(int64) * DOZOR_MAX_BATCH_EVENTS);
 	initStringInfo(&b->joined);
+	/* The stored array is never longer than the array as sent. */
+	enlargeStringInfo(&b->joined, (int) events->len);
 	appendStringInfoChar(&b->joined, '[');
 
 	JsonIterInit(&it, events);
