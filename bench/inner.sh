@@ -4,4 +4,4 @@
 set -euo pipefail
 B=$(cd "$(dirname "$0")" && pwd)
 psql -qX -v ON_ERROR_STOP=1 -c 'CREATE EXTENSION dozor' >/dev/null
-node --max-old-space-size=16000 "$B/measure.js" --sizes "${BENCH_SIZES:-10k,100k}" --data "$B/data" --out "$B/results"
+node --expose-gc --max-old-space-size=16000 "$B/measure.js" --sizes "${BENCH_SIZES:-10k,100k}" --data "$B/data" --out "$B/results"
