@@ -478,38 +478,44 @@ AdvanceRun(SessionStream *s)
 	return s->run;
 }
 
+/* The batch of the run in progress if it has events left, else the next. */
+static inline SessionStreamBatch *
+CurrentRun(SessionStream *s)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (s->run != NULL && s->run->next < s->run_end)
+		return s->run;
+	return AdvanceRun(s);
+}
+
+/* The i-th event of the batch in timestamp order. */
+static inline void
+FillEvent(SessionStreamBatch *b, int i, SessionStreamEvent *ev)
+{
+	ev->index = BatchPosition(b, i);
+	ev->timestamp = b->ts[i];
+	ev->cls = b->cls[i];
+	ev->batch = b;
+}
+
 bool
 SessionStreamNext(SessionStream *s, SessionStreamEvent *ev)
 {
-	SessionStreamBatch *b = s->run;
+	SessionStreamBatch *b = CurrentRun(s);
 
-	CHECK_FOR_INTERRUPTS();
-	if (b == NULL || b->next >= s->run_end)
-	{
-		b = AdvanceRun(s);
-		if (b == NULL)
-			return false;
-	}
-	ev->index = BatchPosition(b, b->next);
-	ev->timestamp = b->ts[b->next];
-	ev->cls = b->cls[b->next];
-	ev->batch = b;
-	b->next++;
+	if (b == NULL)
+		return false;
+	FillEvent(b, b->next++, ev);
 	return true;
 }
 
 bool
 SessionStreamNextRun(SessionStream *s, SessionStreamRun *run)
 {
-	SessionStreamBatch *b = s->run;
+	SessionStreamBatch *b = CurrentRun(s);
 
-	CHECK_FOR_INTERRUPTS();
-	if (b == NULL || b->next >= s->run_end)
-	{
-		b = AdvanceRun(s);
-		if (b == NULL)
-			return false;
-	}
+	if (b == NULL)
+		return false;
 	run->timestamp = b->ts + b->next;
 	run->cls = b->cls + b->next;
 	run->count = s->run_end - b->next;
@@ -522,13 +528,8 @@ SessionStreamNextRun(SessionStream *s, SessionStreamRun *run)
 void
 SessionStreamRunEvent(const SessionStreamRun *run, int i, SessionStreamEvent *ev)
 {
-	SessionStreamBatch *b = run->batch;
-
 	Assert(i >= 0 && i < run->count);
-	ev->index = BatchPosition(b, run->first + i);
-	ev->timestamp = b->ts[run->first + i];
-	ev->cls = b->cls[run->first + i];
-	ev->batch = b;
+	FillEvent(run->batch, run->first + i, ev);
 }
 
 /* Reports stored bytes that do not hold an event where the index says. */
