@@ -26,7 +26,7 @@ OBJS = \
 # name. Each part is one concern; together they are one install script.
 INSTALL_PARTS = src/dozor.sql src/dashboard.sql src/access.sql
 DATA_built  = dozor--$(EXTVERSION).sql
-EXTRA_CLEAN = dozor--$(EXTVERSION).sql
+EXTRA_CLEAN = dozor--$(EXTVERSION).sql $(OBJS:.o=.d)
 
 # In order: setup defines the helpers the others use.
 REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers activity corruption dashboard access
@@ -36,6 +36,9 @@ SHLIB_LINK += -ldeflate
 PG_CPPFLAGS += -I$(srcdir)/src
 PG_CFLAGS   += -ffp-contract=off -Wall -Wextra -Werror -Wno-unused-parameter \
 	-Wno-missing-field-initializers -Wno-sign-compare
+# Objects rebuild when a header they include changes (PGXS tracks that only
+# for servers configured with --enable-depend).
+PG_CFLAGS   += -MMD -MP
 
 # No LLVM bitcode: JIT inlining of dozor is not worth a clang dependency.
 override with_llvm = no
@@ -51,3 +54,5 @@ bench:
 
 dozor--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $^ > $@
+
+-include $(OBJS:.o=.d)
