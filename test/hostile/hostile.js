@@ -626,8 +626,12 @@ async function phaseLimits() {
   console.log(`   big session: ${batchesWanted} batches, ${batchesWanted * 500} events; ${(bigLen / 1e6).toFixed(1)} MB as one array`);
   console.log('   call                           full ms  cancel@  lag ms   timeout@  lag ms');
   for (const [name, build] of cases) {
-    const full = await cancelAfter(...build(), 1e9, 'none');
-    if (!full.res.ok) { fail('limits', name, `uncancelled call failed: ${full.res.code} ${full.res.message}`); continue; }
+    // the faster of two uncancelled runs: a cold first call would put the
+    // cancel point past the end of a warm one
+    const runs = [await cancelAfter(...build(), 1e9, 'none'), await cancelAfter(...build(), 1e9, 'none')];
+    const failedRun = runs.find((x) => !x.res.ok);
+    if (failedRun) { fail('limits', name, `uncancelled call failed: ${failedRun.res.code} ${failedRun.res.message}`); continue; }
+    const full = runs[0].total <= runs[1].total ? runs[0] : runs[1];
     const at = Math.max(2, Math.floor(full.total / 3));
     const c1 = await cancelAfter(...build(), at, 'cancel');
     const c2 = await cancelAfter(...build(), at, 'timeout');
@@ -636,8 +640,9 @@ async function phaseLimits() {
     for (const [how, x] of [['cancel', c1], ['statement_timeout', c2]]) {
       count('limits', `${name}:${how}`, x.res.ok ? 'completed' : x.res.code);
       if (x.res.ok) {
-        // finishing before the cancel landed is fine for fast calls only
-        if (full.total > 50) fail('limits', name, `${how} after ${at} ms of a ${Math.round(full.total)} ms call did not stop it`);
+        // finishing before the cancel could land is fine; running on well
+        // past it is not
+        if (x.total > at + 50) fail('limits', name, `${how} after ${at} ms did not stop a call that ran ${x.total} ms (${Math.round(full.total)} ms uncancelled)`);
       } else if (x.res.code !== '57014') fail('limits', name, `${how}: ${x.res.code} ${x.res.message}`);
       // The longest step without a CHECK_FOR_INTERRUPTS is libdeflate's one-shot
       // compression of a 10 MiB batch (~150-200 ms here): allow 250 ms.
