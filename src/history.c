@@ -55,6 +55,26 @@ JsonbTraits(Jsonb *jb)
 	return JsonbValueToJsonb(v);
 }
 
+/* Adds a marker event, with the strings its stored payload carries. */
+static void
+AddMarkerEvent(SessionStream *stream, HistoryBuilder *b, const SessionStreamRun *run, int i)
+{
+	SessionStreamEvent ev;
+	Jsonb	   *payload = NULL;
+
+	SessionStreamRunEvent(run, i, &ev);
+	if (ev.cls == EVENT_URL || ev.cls == EVENT_IDENTITY)
+		payload = SessionStreamMarkerPayload(stream, &ev);
+	if (ev.cls == EVENT_URL)
+		HistoryBuilderAdd(b, ev.timestamp, EVENT_URL, JsonbStringMember(payload, "url"),
+						  JsonbStringMember(payload, "pathname"), NULL, NULL);
+	else if (ev.cls == EVENT_IDENTITY)
+		HistoryBuilderAdd(b, ev.timestamp, EVENT_IDENTITY, NULL, NULL,
+						  JsonbStringMember(payload, "userId"), JsonbTraits(payload));
+	else
+		HistoryBuilderAdd(b, ev.timestamp, (EventClass) ev.cls, NULL, NULL, NULL, NULL);
+}
+
 /* Builds the feed and writes it to the SRF's tuplestore. */
 static void
 BuildHistory(SessionStream *stream, const HistoryOptions *opt, ReturnSetInfo *rsinfo)
@@ -67,41 +87,17 @@ BuildHistory(SessionStream *stream, const HistoryOptions *opt, ReturnSetInfo *rs
 	{
 		int			i = 0;
 
+		/* stretches of plain events in one call, markers one by one */
 		while (i < run.count)
 		{
 			int			plain = i;
-			SessionStreamEvent ev;
-			Jsonb	   *payload;
-			char	   *url = NULL;
-			char	   *pathname = NULL;
-			char	   *user_id = NULL;
-			Jsonb	   *traits = NULL;
 
 			while (plain < run.count && HistoryClassIsPlain(run.cls[plain]))
 				plain++;
 			HistoryBuilderAddPlain(&b, run.timestamp + i, plain - i);
+			if (plain < run.count)
+				AddMarkerEvent(stream, &b, &run, plain++);
 			i = plain;
-			if (i == run.count)
-				break;
-
-			/* a marker: url and identity ones carry a payload */
-			SessionStreamRunEvent(&run, i, &ev);
-			if (ev.cls == EVENT_URL || ev.cls == EVENT_IDENTITY)
-			{
-				payload = SessionStreamMarkerPayload(stream, &ev);
-				if (ev.cls == EVENT_URL)
-				{
-					url = JsonbStringMember(payload, "url");
-					pathname = JsonbStringMember(payload, "pathname");
-				}
-				else
-				{
-					user_id = JsonbStringMember(payload, "userId");
-					traits = JsonbTraits(payload);
-				}
-			}
-			HistoryBuilderAdd(&b, ev.timestamp, (EventClass) ev.cls, url, pathname, user_id, traits);
-			i++;
 		}
 	}
 	HistoryBuilderFinish(&b);

@@ -46,6 +46,14 @@ GapExceeds(int64 prev, int64 ts, int64 gap)
 	return ts > prev && (uint64) ts - (uint64) prev > (uint64) gap;
 }
 
+/* An idle row for a gap longer than idle_gap_ms before an ordinary event. */
+static inline void
+NoteIdleGap(HistoryBuilder *b, int64 prev, int64 ts)
+{
+	if (b->opt.idle_items && GapExceeds(prev, ts, b->opt.idle_gap_ms))
+		AppendRow(b, HISTORY_IDLE, prev, ts);
+}
+
 void
 HistoryBuilderInit(HistoryBuilder *b, const HistoryOptions *opt)
 {
@@ -103,8 +111,8 @@ HistoryBuilderAdd(HistoryBuilder *b, int64 ts, EventClass cls,
 			break;				/* skipped entirely (kept for compatibility) */
 		default:
 			/* the gap from the previous event, whatever its class */
-			if (opt->idle_items && b->any && GapExceeds(b->prev, ts, opt->idle_gap_ms))
-				AppendRow(b, HISTORY_IDLE, b->prev, ts);
+			if (b->any)
+				NoteIdleGap(b, b->prev, ts);
 			break;
 	}
 	b->prev = ts;
@@ -125,8 +133,7 @@ HistoryBuilderAddPlain(HistoryBuilder *b, const int64 *ts, int n)
 	{
 		if (opt->compress)
 			TimelineAdd(&b->timeline, ts[i]);
-		if (opt->idle_items && GapExceeds(prev, ts[i], opt->idle_gap_ms))
-			AppendRow(b, HISTORY_IDLE, prev, ts[i]);
+		NoteIdleGap(b, prev, ts[i]);
 		prev = ts[i];
 	}
 	b->prev = prev;

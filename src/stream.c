@@ -478,14 +478,19 @@ AdvanceRun(SessionStream *s)
 	return s->run;
 }
 
+/* Does the run in progress have events left? */
+static inline bool
+RunHasEvents(const SessionStream *s)
+{
+	return s->run != NULL && s->run->next < s->run_end;
+}
+
 /* The batch of the run in progress if it has events left, else the next. */
 static inline SessionStreamBatch *
 CurrentRun(SessionStream *s)
 {
 	CHECK_FOR_INTERRUPTS();
-	if (s->run != NULL && s->run->next < s->run_end)
-		return s->run;
-	return AdvanceRun(s);
+	return RunHasEvents(s) ? s->run : AdvanceRun(s);
 }
 
 /* The i-th event of the batch in timestamp order. */
@@ -635,7 +640,7 @@ SessionStreamAppendWholeBatch(SessionStream *s, StringInfo out, bool first)
 	size_t		raw;
 
 	CHECK_FOR_INTERRUPTS();
-	if (s->array || (s->run != NULL && s->run->next < s->run_end))
+	if (s->array || RunHasEvents(s))
 		return false;
 	EndRun(s);
 	AdmitBatches(s);
