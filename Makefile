@@ -1,6 +1,6 @@
 # dozor — PGXS build. The object list reads as a table of contents.
 EXTENSION   = dozor
-EXTVERSION  = 0.1.0
+EXTVERSION  = 0.2.0
 
 MODULE_big  = dozor
 OBJS = \
@@ -26,6 +26,8 @@ OBJS = \
 # name. Each part is one concern; together they are one install script.
 INSTALL_PARTS = src/dozor.sql src/dashboard.sql src/access.sql
 DATA_built  = dozor--$(EXTVERSION).sql
+# Upgrade scripts, one per step; ALTER EXTENSION dozor UPDATE chains them.
+DATA        = $(wildcard upgrade/dozor--*--*.sql)
 EXTRA_CLEAN = dozor--$(EXTVERSION).sql $(OBJS:.o=.d)
 
 # In order: setup defines the helpers the others use.
