@@ -71,3 +71,35 @@ UPDATE dozor.event_batches SET raw_bytes = 2147483647 WHERE session_id = :cor;
 SELECT regexp_replace(expect_error(format('SELECT dozor_events(%s)', :cor)), 'batch [0-9]+', 'batch N');
 UPDATE dozor.event_batches b SET raw_bytes = length(dozor_gunzip(b.data)) WHERE session_id = :cor;
 SELECT count(*) AS console_rows FROM dozor_console(:cor);
+
+-- Stored bytes are bound to their row: a valid blob or index of another
+-- batch (same event lengths, other content) is XX001, not the other
+-- batch's events. Two one-batch sessions of 30 events each.
+SELECT ingest_events('5a1e0000-0000-4000-8000-000000000001',
+  (SELECT json_agg(json_build_object('type', 3, 'timestamp', 1000 + i, 'data', json_build_object('source', 1, 'v', repeat('1', 20))))
+   FROM generate_series(1, 30) i)) AS ones \gset
+SELECT ingest_events('5a1e0000-0000-4000-8000-000000000002',
+  (SELECT json_agg(json_build_object('type', 3, 'timestamp', 1000 + i, 'data', json_build_object('source', 1, 'v', repeat('2', 20))))
+   FROM generate_series(1, 30) i)) AS twos \gset
+SELECT id AS b1 FROM dozor.event_batches WHERE session_id = :ones \gset
+SELECT id AS b2 FROM dozor.event_batches WHERE session_id = :twos \gset
+CREATE TEMP TABLE ones_row AS SELECT data, timeline FROM dozor.event_batches WHERE id = :b1;
+-- the other's blob
+UPDATE dozor.event_batches SET data = (SELECT data FROM dozor.event_batches WHERE id = :b2) WHERE id = :b1;
+SELECT expect_error(format('SELECT dozor_events(%s)', :ones)) = format('XX001: stored batch %s is corrupt: data is not this batch''s (its gzip trailer disagrees with content_hash or raw_bytes)', :b1) AS blob_swap_caught;
+SELECT expect_error(format('SELECT dozor_events(%s, true)', :ones)) LIKE format('XX001: stored batch %s is corrupt: data %%', :b1) AS blob_swap_caught_compressed;
+-- the other's index (same timestamps and lengths: only the seal differs)
+UPDATE dozor.event_batches b SET data = o.data, timeline = (SELECT timeline FROM dozor.event_batches WHERE id = :b2)
+FROM ones_row o WHERE b.id = :b1;
+SELECT expect_error(format('SELECT count(*) FROM dozor_history(%s)', :ones)) = format('XX001: stored batch %s is corrupt: event index fails its checksum', :b1) AS index_swap_caught;
+SELECT expect_error(format('SELECT dozor_to_real(%s, 10)', :ones)) LIKE format('XX001: stored batch %s %%', :b1) AS index_swap_caught_mapping;
+UPDATE dozor.event_batches b SET timeline = o.timeline FROM ones_row o WHERE b.id = :b1;
+SELECT length(dozor_events(:ones)::text) > 0 AS restored;
+
+-- The upgrade's index rebuild gives exactly the index ingest stored, and
+-- refuses a blob that is not the row's.
+SELECT bool_and(dozor_rebuild_event_index(id, data, raw_bytes, content_hash) = timeline) AS rebuild_is_identical
+FROM dozor.event_batches;
+SELECT regexp_replace(expect_error(format(
+  'SELECT dozor_rebuild_event_index(%s, (SELECT data FROM dozor.event_batches WHERE id = %s), raw_bytes, content_hash) FROM dozor.event_batches WHERE id = %s',
+  :b1, :b2, :b1)), 'batch [0-9]+', 'batch N');

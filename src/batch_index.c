@@ -40,23 +40,31 @@ ZigzagDecode(uint64 v)
 	return (int64) (v >> 1) ^ -(int64) (v & 1);
 }
 
-/* CRC-32C of data[0..len). */
+/* CRC-32C of the digest, then data[0..len). */
 static uint32
-Checksum(const char *data, size_t len)
+Checksum(const char *digest, const char *data, size_t len)
 {
 	pg_crc32c	crc;
 
 	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, digest, BATCH_DIGEST_BYTES);
 	COMP_CRC32C(crc, data, len);
 	FIN_CRC32C(crc);
 	return crc;
 }
 
-/* Appends the CRC-32C of out->data[start..], little-endian. */
-static void
-AppendChecksum(StringInfo out, int start)
+/* Reads 4 bytes little-endian. */
+static inline uint32
+GetUint32LE(const unsigned char *p)
 {
-	uint32		crc = Checksum(out->data + start, out->len - start);
+	return (uint32) p[0] | (uint32) p[1] << 8 | (uint32) p[2] << 16 | (uint32) p[3] << 24;
+}
+
+/* Appends the sealed CRC-32C of out->data[start..], little-endian. */
+static void
+AppendChecksum(StringInfo out, int start, const char *digest)
+{
+	uint32		crc = Checksum(digest, out->data + start, out->len - start);
 	char		bytes[4] = {(char) crc, (char) (crc >> 8), (char) (crc >> 16), (char) (crc >> 24)};
 
 	appendBinaryStringInfo(out, bytes, 4);
@@ -64,7 +72,7 @@ AppendChecksum(StringInfo out, int start)
 
 void
 BatchIndexEncode(const BatchIndexEntry *entries, int n, int64 first_timestamp,
-				 StringInfo out)
+				 const char *digest, StringInfo out)
 {
 	int64		prev = first_timestamp;
 	int			start = out->len;
@@ -79,17 +87,46 @@ BatchIndexEncode(const BatchIndexEntry *entries, int n, int64 first_timestamp,
 		appendStringInfoChar(out, (char) entries[i].cls);
 		prev = entries[i].timestamp;
 	}
-	AppendChecksum(out, start);
+	AppendChecksum(out, start, digest);
+}
+
+/* Reports stored bytes that are not the batch's own. */
+static void
+BatchCorrupt(const BatchRow *row, const char *what, const char *problem)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("stored batch %lld is corrupt: %s %s",
+					(long long) row->id, what, problem)));
+}
+
+/* Checks the digest's length before anything is compared with it. */
+static void
+CheckDigest(const BatchRow *row)
+{
+	if (row->digest == NULL || row->digest_len != BATCH_DIGEST_BYTES)
+		BatchCorrupt(row, "content_hash", "is not a digest");
+}
+
+void
+BatchBlobCheck(const BatchRow *row, const char *gz, size_t len)
+{
+	const unsigned char *trailer = (const unsigned char *) gz + len - 8;
+
+	CheckDigest(row);
+	/* 18 bytes: the smallest gzip member (header, empty block, trailer) */
+	if (len < 18)
+		BatchCorrupt(row, "data", "is too short to be gzip");
+	if (memcmp(trailer, row->digest + BATCH_DIGEST_CRC_OFFSET, 4) != 0 ||
+		GetUint32LE(trailer + 4) != (uint32) row->raw_bytes)
+		BatchCorrupt(row, "data", "is not this batch's (its gzip trailer disagrees with content_hash or raw_bytes)");
 }
 
 /* Reports a corrupt index of the batch. */
 static void
 IndexCorrupt(const BatchRow *row, const char *problem)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_DATA_CORRUPTED),
-			 errmsg("stored batch %lld is corrupt: event index %s",
-					(long long) row->id, problem)));
+	BatchCorrupt(row, "event index", problem);
 }
 
 /* Reads a varint of at most 10 bytes from [*p, end). */
@@ -148,10 +185,10 @@ BatchIndexDecode(const char *data, size_t len, const BatchRow *row, BatchIndex *
 
 	if (len < 6 || p[0] != BATCH_INDEX_MAGIC || p[1] != BATCH_INDEX_VERSION)
 		IndexCorrupt(row, "has an unknown format");
-	/* A flipped class bit would silently change a feed: check everything. */
-	if (Checksum(data, len - 4) !=
-		((uint32) p[len - 4] | (uint32) p[len - 3] << 8 |
-		 (uint32) p[len - 2] << 16 | (uint32) p[len - 1] << 24))
+	CheckDigest(row);
+	/* A flipped class bit, or another batch's index, would silently change
+	 * a feed: the sealed checksum covers both. */
+	if (Checksum(row->digest, data, len - 4) != GetUint32LE(p + len - 4))
 		IndexCorrupt(row, "fails its checksum");
 	end -= 4;
 	if (row->raw_bytes < 2 || (size_t) row->raw_bytes > DOZOR_MAX_BODY_BYTES)

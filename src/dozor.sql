@@ -277,6 +277,14 @@ RETURNS @extschema@.dozor_prepared_batch
 AS 'MODULE_PATHNAME', 'dozor_prepare_batch'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 
+-- A stored batch's event index made again from its blob (src/ingest.c);
+-- the 0.2.0 upgrade rebuilds 0.1.0 indexes with it. Owner only.
+CREATE FUNCTION @extschema@.dozor_rebuild_event_index(batch_id bigint, data bytea,
+                                                     raw_bytes integer, content_hash bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'dozor_rebuild_event_index'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
 -- Active time of a session from its merged runs of activity. A run is
 -- stored as [first, last + 4999): two runs then overlap or touch exactly
 -- when the gap between them is under 5000 ms (the rule's "closer than"),

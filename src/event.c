@@ -40,6 +40,7 @@ ClassifyCustom(const JsonSpan *data, EventInfo *info)
 		return;
 
 	info->is_marker = true;
+	info->cls = EVENT_MARKER_OTHER;
 	info->tag = tag;
 	if (!JsonObjectGet(data, "payload", &info->payload))
 		info->payload.kind = JSON_KIND_NONE;
@@ -203,7 +204,11 @@ EventRead(const JsonSpan *text, int index, EventInfo *info)
 	info->timestamp = (int64) floor(ts);
 
 	type_value = JsonNumberValue(&type);
-	if (type_value == 3.0)
+	if (type_value == 2.0)
+		info->cls = EVENT_FULL_SNAPSHOT;
+	else if (type_value == 4.0)
+		info->cls = EVENT_META;
+	else if (type_value == 3.0)
 		ReadIncremental(&data, info);
 	else if (type_value == 5.0)
 		ClassifyCustom(&data, info);

@@ -18,10 +18,22 @@ typedef enum EventClass
 	EVENT_URL = 2,				/* well-formed dozor:url marker */
 	EVENT_URL_MALFORMED = 3,
 	EVENT_IDENTITY = 4,			/* well-formed dozor:identity marker */
-	EVENT_IDENTITY_MALFORMED = 5
+	EVENT_IDENTITY_MALFORMED = 5,
+	EVENT_FULL_SNAPSHOT = 6,	/* type 2: a keyframe the player starts from */
+	EVENT_META = 7,				/* type 4: the viewport a keyframe needs */
+	EVENT_MARKER_OTHER = 8		/* any other dozor:* Custom event */
 } EventClass;
 
-#define EVENT_CLASS_MAX EVENT_IDENTITY_MALFORMED
+#define EVENT_CLASS_MAX EVENT_MARKER_OTHER
+
+/* Is the event a dozor:* marker (a row of dozor.markers at ingest)? */
+static inline bool
+EventClassIsMarker(int cls)
+{
+	return cls == EVENT_URL || cls == EVENT_URL_MALFORMED ||
+		cls == EVENT_IDENTITY || cls == EVENT_IDENTITY_MALFORMED ||
+		cls == EVENT_MARKER_OTHER;
+}
 
 /* IncrementalSnapshot sources dozor counts (rrweb's IncrementalSource). */
 #define SOURCE_MUTATION 0

@@ -444,12 +444,13 @@ ReadEvents(const JsonSpan *events, BatchBuild *b)
 static bytea *
 ContentHash(const char *data, size_t len, const char *gz, size_t gz_len)
 {
-	bytea	   *hash = palloc(VARHDRSZ + 12);
+	bytea	   *hash = palloc(VARHDRSZ + BATCH_DIGEST_BYTES);
 	uint64		h = DatumGetUInt64(hash_bytes_extended((const unsigned char *) data, (int) len, 0x646f7a6f72ULL));
 
-	SET_VARSIZE(hash, VARHDRSZ + 12);
+	SET_VARSIZE(hash, VARHDRSZ + BATCH_DIGEST_BYTES);
 	memcpy(VARDATA(hash), &h, 8);
-	memcpy(VARDATA(hash) + 8, gz + gz_len - 8, 4);	/* CRC-32 of the bytes */
+	/* the CRC-32 of the bytes */
+	memcpy(VARDATA(hash) + BATCH_DIGEST_CRC_OFFSET, gz + gz_len - 8, 4);
 	return hash;
 }
 
@@ -605,19 +606,79 @@ dozor_prepare_batch(PG_FUNCTION_ARGS)
 		size_t		gz_len;
 		char	   *gz;
 
+		bytea	   *digest;
+
 		gz = GzipDeflate(build.joined.data, build.joined.len, DOZOR_STORAGE_GZIP_LEVEL, &gz_len);
+		digest = ContentHash(build.joined.data, build.joined.len, gz, gz_len);
 		initStringInfo(&index);
-		BatchIndexEncode(build.entries, build.count, build.first_timestamp, &index);
+		BatchIndexEncode(build.entries, build.count, build.first_timestamp, VARDATA(digest), &index);
 
 		values[PB_FIRST_TIMESTAMP] = Int64GetDatum(build.first_timestamp);
 		values[PB_LAST_TIMESTAMP] = Int64GetDatum(build.last_timestamp);
 		values[PB_DATA] = ByteaDatum(gz, gz_len);
 		values[PB_RAW_BYTES] = Int32GetDatum(build.joined.len);
 		values[PB_TIMELINE] = ByteaDatum(index.data, index.len);
-		values[PB_CONTENT_HASH] = PointerGetDatum(ContentHash(build.joined.data, build.joined.len, gz, gz_len));
+		values[PB_CONTENT_HASH] = PointerGetDatum(digest);
 		for (int c = PB_FIRST_TIMESTAMP; c <= PB_CONTENT_HASH; c++)
 			nulls[c] = false;
 	}
 
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
+}
+
+PG_FUNCTION_INFO_V1(dozor_rebuild_event_index);
+
+/*
+ * dozor_rebuild_event_index(batch_id bigint, data bytea, raw_bytes integer,
+ *                           content_hash bytea) -> bytea
+ *
+ * A stored batch's event index made again from its blob, exactly as ingest
+ * makes it: how the 0.2.0 upgrade gives batches of 0.1.0 the keyframe
+ * classes and the checksum sealed with their digest. Blobs that are not
+ * their row's, or do not hold the events as stored, are XX001.
+ */
+Datum
+dozor_rebuild_event_index(PG_FUNCTION_ARGS)
+{
+	BatchRow	row = {0};
+	bytea	   *gz = PG_GETARG_BYTEA_PP(1);
+	bytea	   *digest = PG_GETARG_BYTEA_PP(3);
+	BatchBuild	build = {0};
+	JsonScanner scanner;
+	JsonSpan	events;
+	StringInfoData index;
+	char	   *text;
+
+	row.id = PG_GETARG_INT64(0);
+	row.raw_bytes = PG_GETARG_INT32(2);
+	row.digest = VARDATA_ANY(digest);
+	row.digest_len = VARSIZE_ANY_EXHDR(digest);
+	if (row.raw_bytes < 2 || (size_t) row.raw_bytes > DOZOR_MAX_BODY_BYTES)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored batch %lld is corrupt: raw_bytes %d is impossible",
+						(long long) row.id, row.raw_bytes)));
+	BatchBlobCheck(&row, VARDATA_ANY(gz), VARSIZE_ANY_EXHDR(gz));
+	text = GzipInflateStored(VARDATA_ANY(gz), VARSIZE_ANY_EXHDR(gz), (size_t) row.raw_bytes, row.id);
+
+	JsonScanInit(&scanner, text, (size_t) row.raw_bytes);
+	if (!JsonScanValue(&scanner, &events) || !JsonScanAtEnd(&scanner))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored batch %lld is corrupt: its events are not valid JSON", (long long) row.id),
+				 errdetail("%s at byte %zu", scanner.error, scanner.error_pos)));
+	build.marker_index = initArrayResult(INT4OID, CurrentMemoryContext, false);
+	build.marker_timestamp = initArrayResult(INT8OID, CurrentMemoryContext, false);
+	build.marker_kind = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+	build.marker_data = initArrayResult(TEXTOID, CurrentMemoryContext, false);
+	ReadEvents(&events, &build);
+	if (build.joined.len != row.raw_bytes || memcmp(build.joined.data, text, row.raw_bytes) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored batch %lld is corrupt: its events are not stored as ingest stores them",
+						(long long) row.id)));
+
+	initStringInfo(&index);
+	BatchIndexEncode(build.entries, build.count, build.first_timestamp, row.digest, &index);
+	PG_RETURN_DATUM(ByteaDatum(index.data, index.len));
 }

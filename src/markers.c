@@ -1,7 +1,8 @@
 /*
  * markers.c — markers of an events array (the pure counterpart of the
  * markers table): every Custom event whose tag starts with "dozor:", in
- * stream order.
+ * stream order, walked through the same session stream as the other pure
+ * feeds so that ties are broken the same way everywhere.
  */
 #include "postgres.h"
 
@@ -12,59 +13,32 @@
 
 #include "event.h"
 #include "json_scan.h"
+#include "stream.h"
 
-typedef struct MarkerRow
-{
-	int64		timestamp;
-	int			index;
-	Datum		kind;
-	Datum		data;
-} MarkerRow;
-
-typedef struct MarkerList
-{
-	MarkerRow  *rows;
-	int			count;
-	int			capacity;
-} MarkerList;
-
-/* Collects the marker of one event, if it is one. */
+/* Puts the marker row of one marker event (its text as stored). */
 static void
-CollectMarker(const EventInfo *info, int index, void *arg)
+PutMarker(ReturnSetInfo *rsinfo, const char *text, size_t len, int index)
 {
-	MarkerList *list = (MarkerList *) arg;
-	MarkerRow  *row;
+	JsonScanner scanner;
+	JsonSpan	span;
+	EventInfo	info;
 	StringInfoData tag;
 	const char *data;
+	Datum		values[3];
+	bool		nulls[3] = {0};
 
-	if (!info->is_marker)
-		return;
-	if (list->count == list->capacity)
-	{
-		list->capacity = list->capacity ? list->capacity * 2 : 16;
-		list->rows = list->rows ? repalloc(list->rows, mul_size(list->capacity, sizeof(MarkerRow)))
-			: palloc(mul_size(list->capacity, sizeof(MarkerRow)));
-	}
-	row = &list->rows[list->count++];
+	JsonScanInit(&scanner, text, len);
+	if (!JsonScanValue(&scanner, &span))
+		elog(ERROR, "event %d of a validated array does not scan", index);
+	EventRead(&span, index, &info);
+	Assert(info.is_marker);
 	initStringInfo(&tag);
-	JsonStringDecode(&info->tag, &tag);
-	row->timestamp = info->timestamp;
-	row->index = index;
-	row->kind = CStringGetTextDatum(tag.data + strlen(DOZOR_MARKER_PREFIX));
-	data = info->payload.kind == JSON_KIND_NONE ? "null" : JsonTextForPostgres(&info->payload);
-	row->data = DirectFunctionCall1(jsonb_in, CStringGetDatum(data));
-}
-
-/* Stable order: by timestamp, then position in the array. */
-static int
-CompareMarkers(const void *a, const void *b)
-{
-	const MarkerRow *x = a;
-	const MarkerRow *y = b;
-
-	if (x->timestamp != y->timestamp)
-		return x->timestamp < y->timestamp ? -1 : 1;
-	return x->index - y->index;
+	JsonStringDecode(&info.tag, &tag);
+	data = info.payload.kind == JSON_KIND_NONE ? "null" : JsonTextForPostgres(&info.payload);
+	values[0] = Int64GetDatum(info.timestamp);
+	values[1] = CStringGetTextDatum(tag.data + strlen(DOZOR_MARKER_PREFIX));
+	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(data));
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
 PG_FUNCTION_INFO_V1(dozor_extract_markers);
@@ -74,22 +48,30 @@ Datum
 dozor_extract_markers(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	MarkerList	list = {0};
 	text	   *events;
+	SessionStream *stream;
+	SessionStreamRun run;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	events = PG_GETARG_TEXT_PP(0);
-	EventsForEach(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events), "events", CollectMarker, &list);
-	if (list.count > 1)
-		qsort(list.rows, list.count, sizeof(MarkerRow), CompareMarkers);
-	for (int i = 0; i < list.count; i++)
+	stream = SessionStreamOpenArray(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
+	while (SessionStreamNextRun(stream, &run))
 	{
-		Datum		values[3] = {Int64GetDatum(list.rows[i].timestamp), list.rows[i].kind, list.rows[i].data};
-		bool		nulls[3] = {0};
+		for (int i = 0; i < run.count; i++)
+		{
+			SessionStreamEvent ev;
+			const char *text;
+			size_t		len;
 
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			if (!EventClassIsMarker(run.cls[i]))
+				continue;
+			SessionStreamRunEvent(&run, i, &ev);
+			text = SessionStreamEventText(stream, &ev, &len);
+			PutMarker(rsinfo, text, len, ev.index);
+		}
 	}
+	SessionStreamClose(stream);
 	PG_RETURN_NULL();
 }

@@ -253,7 +253,7 @@ SortBatch(SessionStreamBatch *b)
 /* Column values of the batch query, in order. */
 enum
 {
-	BQ_ID, BQ_FIRST, BQ_LAST, BQ_COUNT, BQ_RAW, BQ_TIMELINE, BQ_DATA
+	BQ_ID, BQ_FIRST, BQ_LAST, BQ_COUNT, BQ_RAW, BQ_TIMELINE, BQ_DATA, BQ_DIGEST
 };
 
 /* Makes the next cursor row a pending batch, or returns false at the end. */
@@ -266,6 +266,7 @@ FetchPending(SessionStream *s)
 	MemoryContext old;
 	bool		isnull;
 	bytea	   *timeline;
+	bytea	   *digest;
 
 	if (s->rows == NULL || s->row_next >= s->rows->numvals)
 	{
@@ -295,6 +296,10 @@ FetchPending(SessionStream *s)
 	b->row.raw_bytes = DatumGetInt32(SPI_getbinval(tuple, desc, BQ_RAW + 1, &isnull));
 
 	old = MemoryContextSwitchTo(b->cxt);
+	/* copied: the fetched rows are freed before the blob is checked */
+	digest = DatumGetByteaPCopy(SPI_getbinval(tuple, desc, BQ_DIGEST + 1, &isnull));
+	b->row.digest = VARDATA(digest);
+	b->row.digest_len = VARSIZE(digest) - VARHDRSZ;
 	timeline = DatumGetByteaPP(SPI_getbinval(tuple, desc, BQ_TIMELINE + 1, &isnull));
 	BatchIndexDecode(VARDATA_ANY(timeline), VARSIZE_ANY_EXHDR(timeline), &b->row, &b->index);
 	SortBatch(b);
@@ -337,7 +342,7 @@ SessionStreamOpen(int64 session_id)
 	s->heap_capacity = 16;
 	s->heap = MemoryContextAlloc(cxt, s->heap_capacity * sizeof(SessionStreamBatch *));
 
-	query = "SELECT id, first_timestamp, last_timestamp, event_count, raw_bytes, timeline, data"
+	query = "SELECT id, first_timestamp, last_timestamp, event_count, raw_bytes, timeline, data, content_hash"
 		"  FROM dozor.event_batches WHERE session_id = $1"
 		"  ORDER BY first_timestamp, id";
 	s->session_id = session_id;
@@ -657,6 +662,7 @@ SessionStreamAppendWholeBatch(SessionStream *s, StringInfo out, bool first)
 	enlargeStringInfo(out, raw + 1);
 	dest = first ? out->data + out->len - 1 : out->data + out->len;
 	gz = DatumGetByteaPP(b->data);
+	BatchBlobCheck(&b->row, VARDATA_ANY(gz), VARSIZE_ANY_EXHDR(gz));
 	GzipInflateStoredInto(VARDATA_ANY(gz), VARSIZE_ANY_EXHDR(gz), dest, raw, b->row.id);
 	CheckEventBoundaries(b, dest);
 	if (!first)
@@ -679,6 +685,7 @@ InflateBatch(SessionStreamBatch *b)
 	MemoryContext old = MemoryContextSwitchTo(b->cxt);
 	bytea	   *gz = DatumGetByteaPP(b->data);
 
+	BatchBlobCheck(&b->row, VARDATA_ANY(gz), VARSIZE_ANY_EXHDR(gz));
 	b->text = GzipInflateStored(VARDATA_ANY(gz), VARSIZE_ANY_EXHDR(gz),
 								(size_t) b->row.raw_bytes, b->row.id);
 	MemoryContextSwitchTo(old);

@@ -14,7 +14,8 @@
  *            bit 7 set:   round trip instead: the rest are entries (2-byte
  *                         timestamp step, 2-byte length, class byte),
  *                         encoded with BatchIndexEncode, which must decode.
- *   rest     the index bytes.
+ *   rest     the index bytes (sealed with FUZZ_DIGEST, as seeds.js writes
+ *            them; libFuzzer's comparison tracing finds the checksum).
  * Decoding either succeeds, and then the result must be self-consistent
  * (offsets tile the array, classes in range, count and time window equal
  * the row's, re-encoding decodes to the same arrays), or fails with
@@ -26,6 +27,9 @@
 #include "util.h"
 
 #define BATCH_ID 4242424242LL
+/* The row's content_hash the index is sealed with (seeds.js uses it too). */
+#define FUZZ_DIGEST "dozor-fuzz-d"
+
 #define BASE_TIMESTAMP 1700000000000LL
 
 typedef struct Decode
@@ -173,7 +177,7 @@ CheckReencode(const Decode *d)
 		entries[i].cls = ix->cls[i];
 	}
 	initStringInfo(&buf);
-	BatchIndexEncode(entries, ix->count, d->row.first_timestamp, &buf);
+	BatchIndexEncode(entries, ix->count, d->row.first_timestamp, FUZZ_DIGEST, &buf);
 	if ((size_t) buf.len > d->len)
 		FuzzFail("canonical encoding (%d bytes) longer than the input (%zu)", buf.len, d->len);
 	again.data = buf.data;
@@ -219,7 +223,7 @@ RoundTrip(FuzzReader *r)
 	if (raw > (uint64) 10 * 1024 * 1024)
 		return;
 	initStringInfo(&buf);
-	BatchIndexEncode(entries, n, lo, &buf);
+	BatchIndexEncode(entries, n, lo, FUZZ_DIGEST, &buf);
 	d.data = buf.data;
 	d.len = buf.len;
 	d.row.id = BATCH_ID;
@@ -227,6 +231,8 @@ RoundTrip(FuzzReader *r)
 	d.row.last_timestamp = hi;
 	d.row.event_count = n;
 	d.row.raw_bytes = (int32) raw;
+	d.row.digest = FUZZ_DIGEST;
+	d.row.digest_len = BATCH_DIGEST_BYTES;
 	if (!FuzzCall(RunDecode, &d))
 		FuzzFail("an encoded index does not decode: %s %s", fuzz_error.sqlstate, fuzz_error.message);
 	CheckDecoded(&d);
@@ -252,6 +258,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	memset(&d, 0, sizeof(d));
 	d.row.id = BATCH_ID;
+	d.row.digest = FUZZ_DIGEST;
+	d.row.digest_len = BATCH_DIGEST_BYTES;
 	if (mode & 1)
 	{
 		d.row.first_timestamp = (int64) FuzzTake(&r, 8);

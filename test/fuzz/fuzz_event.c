@@ -70,6 +70,11 @@ CheckEvent(const EventInfo *info, int index, void *arg)
 
 	if ((int) info->cls < 0 || info->cls > EVENT_CLASS_MAX)
 		FuzzFail("event %d: class %d", index, (int) info->cls);
+	if (info->is_marker != EventClassIsMarker(info->cls))
+		FuzzFail("event %d: marker flag and class %d disagree", index, (int) info->cls);
+	if ((info->cls == EVENT_FULL_SNAPSHOT) != (type == 2.0) ||
+		(info->cls == EVENT_META) != (type == 4.0))
+		FuzzFail("event %d: keyframe class %d for a type %.17g event", index, (int) info->cls, type);
 	if (info->is_marker)
 	{
 		if (type != 5.0)
@@ -90,7 +95,8 @@ CheckEvent(const EventInfo *info, int index, void *arg)
 			JsonStringEquals(&info->tag, "dozor:identity"))
 			FuzzFail("event %d: identity class and dozor:identity tag disagree", index);
 	}
-	else if (info->cls != EVENT_ORDINARY && info->cls != EVENT_CONSOLE)
+	else if (info->cls != EVENT_ORDINARY && info->cls != EVENT_CONSOLE &&
+			 info->cls != EVENT_FULL_SNAPSHOT && info->cls != EVENT_META)
 		FuzzFail("event %d: marker class %d without a marker", index, (int) info->cls);
 	if (info->cls == EVENT_CONSOLE && type != 6.0)
 		FuzzFail("event %d: console class for a type %.17g event", index, type);

@@ -43,6 +43,7 @@ typedef struct Ingest
 	int64		last;
 	char	   *gz;
 	size_t		gz_len;
+	char		digest[BATCH_DIGEST_BYTES];
 	StringInfoData index;
 } Ingest;
 
@@ -105,8 +106,11 @@ Prepare(void *arg)
 	if (in->count == 0)
 		return;
 	in->gz = GzipDeflate(in->joined.data, in->joined.len, DOZOR_STORAGE_GZIP_LEVEL, &in->gz_len);
+	/* a digest as ingest makes it; the 64-bit hash part is not checked on reads */
+	memset(in->digest, 0x5a, BATCH_DIGEST_CRC_OFFSET);
+	memcpy(in->digest + BATCH_DIGEST_CRC_OFFSET, in->gz + in->gz_len - 8, 4);
 	initStringInfo(&in->index);
-	BatchIndexEncode(in->entries, in->count, in->first, &in->index);
+	BatchIndexEncode(in->entries, in->count, in->first, in->digest, &in->index);
 }
 
 typedef struct Read
@@ -131,6 +135,9 @@ ReadBack(void *arg)
 	row.last_timestamp = in->last;
 	row.event_count = in->count;
 	row.raw_bytes = in->joined.len;
+	row.digest = in->digest;
+	row.digest_len = BATCH_DIGEST_BYTES;
+	BatchBlobCheck(&row, gz, in->gz_len);
 	r->text = GzipInflateStored(gz, in->gz_len, in->joined.len, BATCH_ID);
 	BatchIndexDecode(ix, in->index.len, &row, &r->index);
 }

@@ -118,21 +118,42 @@ function varint(v) {
   return out;
 }
 const zigzag = (v) => { const x = BigInt(v); return x >= 0n ? x << 1n : ((-x) << 1n) - 1n; };
+// CRC-32C (Castagnoli), reflected, as PostgreSQL's pg_crc32c computes it.
+const crc32cTable = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? (c >>> 1) ^ 0x82f63b78 : c >>> 1;
+  return c >>> 0;
+});
+function crc32c(buf) {
+  let c = 0xffffffff;
+  for (const b of buf) c = crc32cTable[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+// The content_hash fuzz_batch_index.c seals its indexes with (FUZZ_DIGEST).
+const FUZZ_DIGEST = Buffer.from('dozor-fuzz-d');
+function sealIndex(bytes) {
+  const crc = Buffer.alloc(4);
+  crc.writeUInt32LE(crc32c(Buffer.concat([FUZZ_DIGEST, bytes])), 0);
+  return Buffer.concat([bytes, crc]);
+}
 function encodeIndex(entries, first) {
-  const out = [0x44, 1, ...varint(entries.length)];
+  const out = [0x44, 2, ...varint(entries.length)];
   let prev = BigInt(first);
   for (const e of entries) {
     out.push(...varint(zigzag(BigInt(e.ts) - prev)), ...varint(e.len), e.cls);
     prev = BigInt(e.ts);
   }
-  return Buffer.from(out);
+  return sealIndex(Buffer.from(out));
 }
 function classOf(ev) {
+  if (ev.type === 2) return 6;
+  if (ev.type === 4) return 7;
   if (ev.type === 6 && ev.data && ev.data.plugin === 'rrweb/console@1' && ev.data.payload) return 1;
   if (ev.type === 5 && ev.data && typeof ev.data.tag === 'string') {
     const p = ev.data.payload;
     if (ev.data.tag === 'dozor:url') return p && typeof p.url === 'string' && p.url && typeof p.pathname === 'string' && p.pathname ? 2 : 3;
     if (ev.data.tag === 'dozor:identity') return p && typeof p.userId === 'string' && p.userId ? 4 : 5;
+    if (ev.data.tag.startsWith('dozor:')) return 8;
   }
   return 0;
 }

@@ -380,43 +380,6 @@ function corruptBytes(kind, b, other) {
   }
 }
 
-// The per-batch index (src/batch_index.h, version 1) as {ts[], len[], cls[]}, or null.
-function decodeIndex(buf) {
-  let p = 2;
-  const varint = () => {
-    let v = 0n;
-    for (let shift = 0n; shift < 70n; shift += 7n) {
-      if (p >= buf.length) throw new Error('truncated');
-      const b = buf[p++];
-      v |= BigInt(b & 0x7f) << shift;
-      if (!(b & 0x80)) return v;
-    }
-    throw new Error('overlong');
-  };
-  try {
-    if (buf[0] !== 0x44 || buf[1] !== 1) return null;
-    const n = Number(varint());
-    const out = { ts: [], len: [], cls: [] };
-    let prev = 0n;
-    for (let i = 0; i < n; i++) {
-      const z = varint();
-      prev += (z & 1n) ? -((z >> 1n) + 1n) : (z >> 1n);
-      out.ts.push(prev);
-      out.len.push(varint());
-      out.cls.push(buf[p++]);
-    }
-    return p === buf.length ? out : null;
-  } catch { return null; }
-}
-// Did a timeline corruption change event classes and nothing else?
-function onlyClassesChanged(before, after) {
-  const a = decodeIndex(before);
-  const b = decodeIndex(after);
-  if (!a || !b || a.cls.length !== b.cls.length) return false;
-  for (let i = 0; i < a.cls.length; i++) if (a.ts[i] !== b.ts[i] || a.len[i] !== b.len[i]) return false;
-  return a.cls.some((c, i) => c !== b.cls[i]);
-}
-
 async function phaseCorrupt(share) {
   const deadline = deadlineOf(share);
   console.log('== stored-data corruption');
@@ -501,18 +464,6 @@ async function phaseCorrupt(share) {
       else outcome = res.code;
       count('corrupt', `${tag}`, outcome);
       if (outcome === 'same' || outcome === 'XX001') continue;
-      if (outcome === 'DIFFERENT' && where === 'timeline' && onlyClassesChanged(b.timeline, params[1])) {
-        count('known', 'batch index has no checksum: a flipped event-class byte changes feeds silently', name);
-        continue;
-      }
-      if (!res.ok && res.code === 'XX000' && where === 'row' && kind === 'raw_bytes' && /string enlargement/.test(res.message)) {
-        count('known', 'dozor_events: negative sum(raw_bytes) reaches enlargeStringInfo (XX000)', name);
-        continue;
-      }
-      if (!res.ok && res.code === '54000' && where === 'row' && kind === 'raw_bytes' && /too many for one json value/.test(res.message)) {
-        count('known', 'dozor_events: a corrupt raw_bytes is reported as 54000 (session too large), not XX001', name);
-        continue;
-      }
       if (outcome === 'DIFFERENT') {
         const k = `${tag} -> ${name}`;
         silent[k] = (silent[k] || 0) + 1;
