@@ -11,6 +11,7 @@ OBJS = \
 	src/event.o \
 	src/batch_index.o \
 	src/ingest.o \
+	src/activity.o \
 	src/timeline.o \
 	src/stream.o \
 	src/session.o \

@@ -48,3 +48,9 @@ SELECT count(*) AS sessions,
        count(*) FILTER (WHERE s.active_ms = w.active) AS active_ms_ok,
        count(*) FILTER (WHERE s.click_count = (SELECT count(*) FROM ev WHERE ev.id = s.id AND source = 2 AND itype IN (2, 4))) AS clicks_ok
 FROM s JOIN want w USING (id);
+
+-- Runs are stored as [first, last + 4999): a lone interaction is 0 ms,
+-- two 3 s apart are 3000 ms; a hostile range is an error, not a wrap.
+SELECT dozor_active_ms('{[1000,5999)}') AS lone, dozor_active_ms('{[1000,8999)}') AS three_s,
+       dozor_active_ms('{}') AS none;
+SELECT expect_error($$SELECT dozor_active_ms('{[-9223372036854775808,9223372036854775807)}')$$);

@@ -98,8 +98,9 @@ CREATE TABLE dozor.event_batches (
     console_log_count    integer NOT NULL DEFAULT 0,
     console_warn_count   integer NOT NULL DEFAULT 0,
     console_error_count  integer NOT NULL DEFAULT 0,
-    -- runs of user interaction, each [first, last + 4999): their union over
-    -- the batches is the session's activity whatever the arrival order
+    -- runs of user interaction, each [first, last + gap - 1) (src/limits.h):
+    -- their union over the batches is the session's activity whatever the
+    -- arrival order
     active_ranges   int8multirange NOT NULL DEFAULT '{}',
     UNIQUE (session_id, content_hash)
 );
@@ -268,7 +269,7 @@ CREATE TYPE @extschema@.dozor_prepared_batch AS (
     console_warn_count   integer,
     console_error_count  integer,
     active_starts    bigint[],
-    active_ends      bigint[]
+    active_ends      bigint[]   -- exclusive: last interaction + gap - 1
 );
 
 -- Validates a request body and prepares everything ingest stores.
@@ -285,17 +286,13 @@ RETURNS bytea
 AS 'MODULE_PATHNAME', 'dozor_rebuild_event_index'
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 
--- Active time of a session from its merged runs of activity. A run is
--- stored as [first, last + 4999): two runs then overlap or touch exactly
--- when the gap between them is under 5000 ms (the rule's "closer than"),
--- and a run's active time is its length - 4999.
+-- Active time of a session from its merged runs of activity, each stored
+-- as [first, last + gap - 1) (src/limits.h): a run's active time is its
+-- length - (gap - 1).
 CREATE FUNCTION @extschema@.dozor_active_ms(ranges int8multirange)
 RETURNS bigint
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$
-    SELECT COALESCE(pg_catalog.sum(pg_catalog.upper(r) - pg_catalog.lower(r) - 4999), 0)::bigint
-    FROM pg_catalog.unnest(ranges) AS r
-$$;
+AS 'MODULE_PATHNAME', 'dozor_active_ms'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- Milliseconds since the epoch as timestamptz, exactly.
 CREATE FUNCTION @extschema@.dozor_ms_to_timestamptz(ms bigint)
@@ -347,7 +344,7 @@ BEGIN
                b.raw_bytes, b.timeline, b.console_count, b.content_hash, b.click_count,
                b.keypress_count, b.mouse_activity_count, b.console_log_count,
                b.console_warn_count, b.console_error_count,
-               COALESCE((SELECT pg_catalog.range_agg(pg_catalog.int8range(r.lo, r.hi + 4999))
+               COALESCE((SELECT pg_catalog.range_agg(pg_catalog.int8range(r.lo, r.hi))
                          FROM ROWS FROM (pg_catalog.unnest(b.active_starts), pg_catalog.unnest(b.active_ends)) AS r(lo, hi)),
                         '{}')
         ON CONFLICT (session_id, content_hash) DO NOTHING

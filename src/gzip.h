@@ -18,11 +18,7 @@
 
 #include "postgres.h"
 
-/* Most bytes a request body may have, compressed or not (SPEC §3). */
-#define DOZOR_MAX_BODY_BYTES ((size_t) 10 * 1024 * 1024)
-
-/* Compression level used for stored batches (chosen by `make bench`). */
-#define DOZOR_STORAGE_GZIP_LEVEL 3
+#include "limits.h"
 
 /* Sets up libdeflate allocation through palloc; called from _PG_init. */
 extern void GzipInit(void);

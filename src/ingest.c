@@ -30,19 +30,9 @@
 #include "event.h"
 #include "gzip.h"
 #include "json_scan.h"
+#include "limits.h"
 #include "url_pathname.h"
 
-/* At most this many events in one batch (SPEC §3). */
-#define DOZOR_MAX_BATCH_EVENTS 500
-
-/*
- * Two user interactions closer than this count the time between them as
- * active (the activity summary's rule, documented in README).
- */
-#define DOZOR_ACTIVE_GAP_MS 5000
-
-/* Longest tracked user id, in characters. */
-#define DOZOR_MAX_USER_ID_CHARS 255
 
 /* Columns of the composite type dozor_prepared_batch, in order. */
 enum PreparedColumn
@@ -100,13 +90,6 @@ StringDatum(const JsonSpan *str)
 	JsonStringDecode(str, &buf);
 	return PointerGetDatum(cstring_to_text_with_len(buf.data, buf.len));
 }
-
-/*
- * Largest marker payload or traits value, as JSON text. PostgreSQL's jsonb
- * input needs tens of times the text's size while it parses, so this bounds
- * the memory one request can take (README: "What does one request cost").
- */
-#define DOZOR_MAX_JSONB_VALUE_BYTES ((size_t) 1024 * 1024)
 
 /*
  * A validated JSON value as text that jsonb accepts (U+FFFD for what it
@@ -350,7 +333,8 @@ CompareInt64(const void *a, const void *b)
 
 /*
  * The batch's runs of activity: maximal runs of interactions whose
- * consecutive gaps are under DOZOR_ACTIVE_GAP_MS, as [start, end] pairs.
+ * consecutive gaps are under DOZOR_ACTIVE_GAP_MS, as ranges [first, last +
+ * DOZOR_ACTIVE_GAP_MS - 1) given by their bounds (src/limits.h).
  * The session merges runs of all its batches (src/dozor.sql), which gives
  * the same active time as walking the whole merged stream, in any batch
  * arrival order.
@@ -371,7 +355,7 @@ ActiveRuns(BatchBuild *b, Datum *starts, Datum *ends)
 		while (j + 1 < n && b->interactions[j + 1] - b->interactions[j] < DOZOR_ACTIVE_GAP_MS)
 			j++;
 		accumArrayResult(s, Int64GetDatum(b->interactions[i]), false, INT8OID, CurrentMemoryContext);
-		accumArrayResult(e, Int64GetDatum(b->interactions[j]), false, INT8OID, CurrentMemoryContext);
+		accumArrayResult(e, Int64GetDatum(b->interactions[j] + DOZOR_ACTIVE_GAP_MS - 1), false, INT8OID, CurrentMemoryContext);
 		i = j + 1;
 	}
 	*starts = makeArrayResult(s, CurrentMemoryContext);

@@ -1,0 +1,48 @@
+/*
+ * activity.c — active time of a session from its merged runs of activity
+ * (README: "Activity summary"). Ingest (src/ingest.c) finds each batch's
+ * runs; dozor_ingest merges them into the session's int8multirange.
+ */
+#include "postgres.h"
+
+#include "common/int.h"
+#include "fmgr.h"
+#include "utils/multirangetypes.h"
+#include "utils/rangetypes.h"
+#include "utils/typcache.h"
+
+#include "limits.h"
+
+PG_FUNCTION_INFO_V1(dozor_active_ms);
+
+/*
+ * dozor_active_ms(ranges int8multirange) -> bigint: the sum over the runs
+ * of (upper - lower) - (DOZOR_ACTIVE_GAP_MS - 1), each run being stored as
+ * [first, last + DOZOR_ACTIVE_GAP_MS - 1).
+ */
+Datum
+dozor_active_ms(PG_FUNCTION_ARGS)
+{
+	MultirangeType *mr = PG_GETARG_MULTIRANGE_P(0);
+	TypeCacheEntry *typcache = multirange_get_typcache(fcinfo, MultirangeTypeGetOid(mr));
+	int64		total = 0;
+
+	for (int32 i = 0; i < mr->rangeCount; i++)
+	{
+		RangeBound lower;
+		RangeBound upper;
+		int64		length;
+
+		multirange_get_bounds(typcache->rngtype, mr, i, &lower, &upper);
+		if (lower.infinite || upper.infinite)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("runs of activity must be bounded")));
+		if (pg_sub_s64_overflow(DatumGetInt64(upper.val), DatumGetInt64(lower.val), &length) ||
+			pg_add_s64_overflow(total, length - (DOZOR_ACTIVE_GAP_MS - 1), &total))
+			ereport(ERROR,
+					(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+					 errmsg("active time is out of range for type bigint")));
+	}
+	PG_RETURN_INT64(total);
+}
