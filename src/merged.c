@@ -20,6 +20,7 @@
 #include "json_scan.h"
 #include "session.h"
 #include "stream.h"
+#include "limits.h"
 #include "timeline.h"
 
 /* Appends the event with its top-level timestamp moved back by shift. */
@@ -118,15 +119,15 @@ AdviseHugePages(char *buf, size_t len)
 static void
 ReserveForSession(int64 session_id, StringInfo out)
 {
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(session_id)};
+	Oid			argtypes[2] = {INT8OID, INT4OID};
+	Datum		args[2] = {Int64GetDatum(session_id), Int32GetDatum((int32) DOZOR_MAX_BODY_BYTES)};
 	bool		isnull;
 	int64		total;
 
 	/* Implausible sizes are left to the batch's own checks (XX001). */
-	if (SPI_execute_with_args("SELECT COALESCE(sum(raw_bytes) FILTER (WHERE raw_bytes BETWEEN 2 AND 10485760), 0)::bigint"
+	if (SPI_execute_with_args("SELECT COALESCE(sum(raw_bytes) FILTER (WHERE raw_bytes BETWEEN 2 AND $2), 0)::bigint"
 							  "  FROM dozor.event_batches WHERE session_id = $1",
-							  1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
+							  2, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "session size lookup failed");
 	total = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_freetuptable(SPI_tuptable);
