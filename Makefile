@@ -20,6 +20,7 @@ OBJS = \
 	src/console.o \
 	src/merged.o \
 	src/markers.o \
+	src/keyframes.o \
 	src/mapping.o
 
 # The install script: the core (tables, ingest, read side), then the
@@ -32,7 +33,7 @@ DATA        = $(wildcard upgrade/dozor--*--*.sql)
 EXTRA_CLEAN = dozor--$(EXTVERSION).sql $(OBJS:.o=.d)
 
 # In order: setup defines the helpers the others use.
-REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers activity corruption dashboard access
+REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers activity corruption player dashboard access
 REGRESS_OPTS = --load-extension=dozor
 
 SHLIB_LINK += -ldeflate

@@ -356,6 +356,7 @@ BEGIN
             ('dozor_cursor_decode', 'public'), ('dozor_check_page_limit', 'public'),
             ('dozor_ingest', 'ingest'), ('dozor_cancel_session', 'ingest'),
             ('dozor_session_batches', 'viewer'), ('dozor_events', 'viewer'),
+            ('dozor_keyframes', 'viewer'),
             ('dozor_markers', 'viewer'), ('dozor_history', 'viewer'),
             ('dozor_console', 'viewer'), ('dozor_to_compressed', 'viewer'),
             ('dozor_to_real', 'viewer'), ('dozor_session', 'viewer'),

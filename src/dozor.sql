@@ -467,23 +467,75 @@ $$;
 -- src/history.c, src/console.c, src/merged.c, src/markers.c, src/mapping.c.
 -------------------------------------------------------------------------------
 
--- GET /api/sessions/{id}/events: each stored batch, gzip bytes in base64.
-CREATE FUNCTION @extschema@.dozor_session_batches(session_id bigint)
+-- GET /api/sessions/{id}/events: each stored batch, gzip bytes in base64,
+-- in stream order (first_timestamp, id). All at once by default; with a
+-- page_limit (1..1000) or a cursor, a page at a time: the page's last row
+-- carries next_cursor when more remain (keyset on (first_timestamp, id),
+-- so a page costs the same wherever it starts). A cursor without a
+-- page_limit pages by 100.
+CREATE FUNCTION @extschema@.dozor_session_batches(session_id bigint, cursor text DEFAULT NULL,
+                                                 page_limit integer DEFAULT NULL)
 RETURNS TABLE (id bigint, first_timestamp bigint, last_timestamp bigint,
-               event_count integer, data text)
-LANGUAGE sql STABLE STRICT
+               event_count integer, data text, next_cursor text)
+LANGUAGE plpgsql STABLE
 AS $$
-    SELECT b.id, b.first_timestamp, b.last_timestamp, b.event_count,
-           pg_catalog.translate(pg_catalog.encode(b.data, 'base64'), E'\n', '')
-    FROM dozor.event_batches b
-    WHERE b.session_id = dozor_session_batches.session_id
-    ORDER BY b.first_timestamp, b.id
+DECLARE
+    made_for text[] := ARRAY['batches', dozor_session_batches.session_id::text];
+    after_ts bigint;
+    after_id bigint;
+    page integer := COALESCE(dozor_session_batches.page_limit, 100);
+BEGIN
+    IF dozor_session_batches.cursor IS NULL AND dozor_session_batches.page_limit IS NULL THEN
+        RETURN QUERY
+            SELECT b.id, b.first_timestamp, b.last_timestamp, b.event_count,
+                   pg_catalog.translate(pg_catalog.encode(b.data, 'base64'), E'\n', ''), NULL::text
+            FROM dozor.event_batches b
+            WHERE b.session_id = dozor_session_batches.session_id
+            ORDER BY b.first_timestamp, b.id;
+        RETURN;
+    END IF;
+    PERFORM @extschema@.dozor_check_page_limit(page);
+    IF dozor_session_batches.cursor IS NOT NULL THEN
+        SELECT d.key_num, d.last_id INTO after_ts, after_id
+        FROM @extschema@.dozor_cursor_decode(dozor_session_batches.cursor, made_for, false) d;
+    END IF;
+    RETURN QUERY
+        SELECT p.id, p.first_timestamp, p.last_timestamp, p.event_count,
+               pg_catalog.translate(pg_catalog.encode(p.data, 'base64'), E'\n', ''),
+               CASE WHEN p.n = page AND p.more
+                    THEN @extschema@.dozor_cursor_encode(VARIADIC made_for || ARRAY[p.first_timestamp::text, p.id::text])
+               END
+        FROM (SELECT b.id, b.first_timestamp, b.last_timestamp, b.event_count, b.data,
+                     pg_catalog.row_number() OVER (ORDER BY b.first_timestamp, b.id) AS n,
+                     pg_catalog.count(*) OVER () > page AS more
+              FROM (SELECT x.* FROM dozor.event_batches x
+                    WHERE x.session_id = dozor_session_batches.session_id
+                      AND (after_id IS NULL OR (x.first_timestamp, x.id) > (after_ts, after_id))
+                    ORDER BY x.first_timestamp, x.id
+                    LIMIT page + 1) b) p
+        WHERE p.n <= page
+        ORDER BY p.n;
+END
 $$;
 
+-- The session stream as one json array; with from_ms/to_ms only the events
+-- whose timestamps (on the chosen timeline, whole milliseconds) are in
+-- [from_ms, to_ms), each exactly as in the whole stream. NULL bounds are
+-- open. A window inflates only the batches that overlap it.
 CREATE FUNCTION @extschema@.dozor_events(session_id bigint, compress_idle boolean DEFAULT false,
-                                        gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
+                                        gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000,
+                                        from_ms double precision DEFAULT NULL,
+                                        to_ms double precision DEFAULT NULL)
 RETURNS json
 AS 'MODULE_PATHNAME', 'dozor_events'
+LANGUAGE C STABLE;
+
+-- Every Meta (4) and FullSnapshot (2) event in stream order, from the batch
+-- indexes alone: where a player can start rendering (src/keyframes.c).
+CREATE FUNCTION @extschema@.dozor_keyframes(session_id bigint, compress_idle boolean DEFAULT false,
+                                           gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
+RETURNS TABLE ("timestamp" double precision, type integer)
+AS 'MODULE_PATHNAME', 'dozor_keyframes'
 LANGUAGE C STABLE;
 
 CREATE FUNCTION @extschema@.dozor_compress_events(events json, gap_ms integer DEFAULT 30000,

@@ -1,6 +1,7 @@
 /*
- * merged.c — the whole session stream as one JSON array (SPEC §5.1), each
- * event's text as stored, optionally on the idle-compressed timeline.
+ * merged.c — the session stream as one JSON array (SPEC §5.1), each
+ * event's text as stored, optionally on the idle-compressed timeline, whole
+ * or only a window of it (the player's progressive loading).
  *
  * The result is written straight into the returned varlena (a header
  * reserved at the front of the buffer), so 50 MB of events are copied once.
@@ -51,10 +52,72 @@ AppendShifted(StringInfo out, const char *text, size_t len, int64 shift)
 	appendBinaryStringInfo(out, ts.start + ts.len, len - before - ts.len);
 }
 
-/* Writes the stream as a json datum. */
+/*
+ * Events with timestamps in [from, to) on the chosen timeline; the whole
+ * stream when unbounded. Timestamps are compared as the stream orders them
+ * (floored to the millisecond).
+ */
+typedef struct EventWindow
+{
+	double		from;
+	double		to;
+	bool		bounded;
+} EventWindow;
+
+static const EventWindow WHOLE_STREAM = {-INFINITY, INFINITY, false};
+
+/* A window bound argument: NULL is open, NaN and infinities are 22023. */
+static double
+WindowBoundArg(FunctionCallInfo fcinfo, int argno, const char *name, double open)
+{
+	double		v;
+
+	if (PG_NARGS() <= argno || PG_ARGISNULL(argno))
+		return open;
+	v = PG_GETARG_FLOAT8(argno);
+	if (isnan(v) || isinf(v))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s must be a finite number of milliseconds, not %s", name, float8out_internal(v)),
+				 errhint("Pass NULL for an open end.")));
+	return v;
+}
+
+/* Reads from_ms and to_ms (arguments 4 and 5). */
+static void
+ReadWindow(FunctionCallInfo fcinfo, EventWindow *w)
+{
+	w->from = WindowBoundArg(fcinfo, 4, "from_ms", -INFINITY);
+	w->to = WindowBoundArg(fcinfo, 5, "to_ms", INFINITY);
+	w->bounded = !isinf(w->from) || !isinf(w->to);
+	if (w->from > w->to)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("from_ms (%s) is after to_ms (%s)",
+						float8out_internal(w->from), float8out_internal(w->to))));
+}
+
+/*
+ * The least whole millisecond at or after a bound, clamped to int64: an
+ * event's (whole) timestamp t is in [from, to) exactly when
+ * WindowCeil(from) <= t < WindowCeil(to).
+ */
+static int64
+WindowCeil(double bound)
+{
+	double		c = ceil(bound);
+
+	if (c <= (double) PG_INT64_MIN)
+		return PG_INT64_MIN;
+	if (c >= (double) PG_INT64_MAX)
+		return PG_INT64_MAX;
+	return (int64) c;
+}
+
+/* Writes the stream, or the window of it, as a json datum. */
 static Datum
 MergeStream(SessionStream *stream, bool compress, int64 gap_ms, int64 cap_ms,
-			StringInfo out)
+			const EventWindow *window, StringInfo out)
 {
 	IdleTimeline timeline;
 	SessionStreamEvent ev;
@@ -67,21 +130,30 @@ MergeStream(SessionStream *stream, bool compress, int64 gap_ms, int64 cap_ms,
 	appendStringInfoChar(out, '[');
 	for (;;)
 	{
+		int64		t;
+
 		/* Most batches go in whole, inflated straight into the result. */
-		if (!compress && SessionStreamAppendWholeBatch(stream, out, first))
+		if (!compress && !window->bounded &&
+			SessionStreamAppendWholeBatch(stream, out, first))
 		{
 			first = false;
 			continue;
 		}
 		if (!SessionStreamNext(stream, &ev))
 			break;
+		/* Times only grow along the stream: past the window, nothing is left.
+		 * Events before it are only counted, never inflated. */
+		t = compress ? TimelineAdd(&timeline, ev.timestamp) : ev.timestamp;
+		if ((double) t >= window->to)
+			break;
+		if ((double) t < window->from)
+			continue;
 		event = SessionStreamEventText(stream, &ev, &len);
 		if (!first)
 			appendStringInfoChar(out, ',');
 		first = false;
 		if (compress)
-			AppendShifted(out, event, len,
-						  ev.timestamp - TimelineAdd(&timeline, ev.timestamp));
+			AppendShifted(out, event, len, ev.timestamp - t);
 		else
 			appendBinaryStringInfo(out, event, len);
 	}
@@ -153,7 +225,12 @@ PG_FUNCTION_INFO_V1(dozor_events);
 
 /*
  * dozor_events(session_id bigint, compress_idle boolean, gap_ms integer,
- *              cap_ms integer) -> json; NULL when the session does not exist
+ *              cap_ms integer, from_ms double precision, to_ms double
+ *              precision) -> json; NULL when the session does not exist.
+ * A window reads only the batches that overlap it: on the real timeline
+ * the query skips the others; on the compressed one every index is walked
+ * (an event's compressed time depends on all before it) but only the
+ * window's batches are inflated.
  */
 Datum
 dozor_events(PG_FUNCTION_ARGS)
@@ -164,8 +241,10 @@ dozor_events(PG_FUNCTION_ARGS)
 	StringInfoData out;
 	SessionInfo session;
 	SessionStream *stream;
+	EventWindow window;
 	Datum		result;
 
+	ReadWindow(fcinfo, &window);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	InitResultBuffer(&out);		/* in the caller's context: outlives SPI */
@@ -176,9 +255,17 @@ dozor_events(PG_FUNCTION_ARGS)
 		SPI_finish();
 		PG_RETURN_NULL();
 	}
-	ReserveForSession(PG_GETARG_INT64(0), &out);
-	stream = SessionStreamOpen(PG_GETARG_INT64(0));
-	result = MergeStream(stream, compress, gap_ms, cap_ms, &out);
+	if (!window.bounded)
+	{
+		ReserveForSession(PG_GETARG_INT64(0), &out);
+		stream = SessionStreamOpen(PG_GETARG_INT64(0));
+	}
+	else if (compress)
+		stream = SessionStreamOpen(PG_GETARG_INT64(0));
+	else
+		stream = SessionStreamOpenRange(PG_GETARG_INT64(0), WindowCeil(window.from),
+										WindowCeil(window.to));
+	result = MergeStream(stream, compress, gap_ms, cap_ms, &window, &out);
 	SessionStreamClose(stream);
 	SPI_finish();
 	PG_RETURN_DATUM(result);
@@ -205,7 +292,7 @@ dozor_compress_events(PG_FUNCTION_ARGS)
 	events = PG_GETARG_TEXT_PP(0);
 	InitResultBuffer(&out);
 	stream = SessionStreamOpenArray(VARDATA_ANY(events), VARSIZE_ANY_EXHDR(events));
-	result = MergeStream(stream, true, gap_ms, cap_ms, &out);
+	result = MergeStream(stream, true, gap_ms, cap_ms, &WHOLE_STREAM, &out);
 	SessionStreamClose(stream);
 	PG_RETURN_DATUM(result);
 }

@@ -327,13 +327,14 @@ AdmitBatches(SessionStream *s)
 	}
 }
 
-SessionStream *
-SessionStreamOpen(int64 session_id)
+/* Opens the cursor over the session's batches that overlap [lo, hi). */
+static SessionStream *
+OpenStored(int64 session_id, int64 lo, int64 hi)
 {
 	SessionStream *s;
 	MemoryContext cxt;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1];
+	Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
+	Datum		args[3];
 	const char *query;
 
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "dozor session stream", ALLOCSET_DEFAULT_SIZES);
@@ -344,14 +345,29 @@ SessionStreamOpen(int64 session_id)
 
 	query = "SELECT id, first_timestamp, last_timestamp, event_count, raw_bytes, timeline, data, content_hash"
 		"  FROM dozor.event_batches WHERE session_id = $1"
+		"   AND first_timestamp < $3 AND last_timestamp >= $2"
 		"  ORDER BY first_timestamp, id";
 	s->session_id = session_id;
 	args[0] = Int64GetDatum(session_id);
+	args[1] = Int64GetDatum(lo);
+	args[2] = Int64GetDatum(hi);
 	/* A fast-start plan walks the (session_id, first_timestamp, id) index
 	 * instead of sorting every index of a long session up front. */
-	s->portal = SPI_cursor_open_with_args(NULL, query, 1, argtypes, args, NULL, true,
+	s->portal = SPI_cursor_open_with_args(NULL, query, 3, argtypes, args, NULL, true,
 										  CURSOR_OPT_FAST_PLAN);
 	return s;
+}
+
+SessionStream *
+SessionStreamOpen(int64 session_id)
+{
+	return OpenStored(session_id, PG_INT64_MIN, PG_INT64_MAX);
+}
+
+SessionStream *
+SessionStreamOpenRange(int64 session_id, int64 lo, int64 hi)
+{
+	return OpenStored(session_id, lo, hi);
 }
 
 /* Growing arrays of the single in-memory batch of an array stream. */

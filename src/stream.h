@@ -33,6 +33,13 @@ typedef struct SessionStreamEvent
 } SessionStreamEvent;
 
 extern SessionStream *SessionStreamOpen(int64 session_id);
+
+/*
+ * The stream of only the batches that can hold events with timestamps in
+ * [lo, hi) (their rows' windows overlap it); the caller still filters events.
+ * Relative order of the events read is the whole stream's.
+ */
+extern SessionStream *SessionStreamOpenRange(int64 session_id, int64 lo, int64 hi);
 extern SessionStream *SessionStreamOpenArray(const char *json, size_t len);
 
 /* The next event of the stream; false at the end. */
