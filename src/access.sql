@@ -320,13 +320,6 @@ GRANT INSERT (project_id, role, level), UPDATE (level), DELETE ON dozor.project_
 -- Function privileges
 -------------------------------------------------------------------------------
 
-ALTER FUNCTION @extschema@.dozor_ingest(text, bytea, text)
-    SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION @extschema@.dozor_cancel_session(text, uuid)
-    SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION @extschema@.dozor_create_project(text)
-    SECURITY DEFINER SET search_path = pg_catalog, pg_temp;
-
 -- Every function of the extension, by name (all overloads alike):
 --   public  pure, no stored data: stays executable by PUBLIC
 --   ingest  dozor_ingest

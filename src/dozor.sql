@@ -181,9 +181,12 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to(api_key, 'UTF8')) $$;
 
 -- Creates a project; its API key is returned here and never again.
+-- Runs as the extension owner: a new project has no grants yet, so no
+-- policy could let its creator insert it and read it back (src/access.sql).
 CREATE FUNCTION @extschema@.dozor_create_project(name text)
 RETURNS TABLE (project_id bigint, api_key text)
 LANGUAGE plpgsql VOLATILE STRICT
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     new_key text := @extschema@.dozor_new_api_key();
@@ -302,9 +305,12 @@ AS $$ SELECT 'epoch'::timestamptz + ms * '1 millisecond'::interval $$;
 
 -- POST /api/ingest: one SDK batch, all of SPEC §3 in one transaction.
 -- Returns the session's internal id.
+-- Runs as the extension owner (the API key is the check): the ingest role
+-- reads and writes no table itself.
 CREATE FUNCTION @extschema@.dozor_ingest(api_key text, body bytea, content_encoding text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     project bigint := @extschema@.dozor_project_of_key(api_key);
@@ -440,9 +446,11 @@ END
 $$;
 
 -- POST /api/sessions/cancel: hard delete, scoped to the key's project.
+-- Runs as the extension owner, like dozor_ingest: the API key is the check.
 CREATE FUNCTION @extschema@.dozor_cancel_session(api_key text, session_id uuid)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     project bigint := @extschema@.dozor_project_of_key(api_key);
