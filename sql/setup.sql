@@ -1,14 +1,18 @@
 -- Helpers for the regression tests (the extension itself is created by
 -- pg_regress --load-extension=dozor).
 
--- Runs a statement and shows the SQLSTATE and message it fails with.
+-- Runs a statement and shows the SQLSTATE and message it fails with, and
+-- the detail in brackets when there is one.
 CREATE FUNCTION expect_error(statement text) RETURNS text
 LANGUAGE plpgsql AS $$
+DECLARE
+    detail text;
 BEGIN
     EXECUTE statement;
     RETURN 'no error';
 EXCEPTION WHEN OTHERS THEN
-    RETURN SQLSTATE || ': ' || SQLERRM;
+    GET STACKED DIAGNOSTICS detail = PG_EXCEPTION_DETAIL;
+    RETURN SQLSTATE || ': ' || SQLERRM || CASE WHEN detail <> '' THEN ' [' || detail || ']' ELSE '' END;
 END
 $$;
 

@@ -64,6 +64,17 @@ TextArrayMember(const JsonSpan *object, const char *name)
 	return makeArrayResult(state, CurrentMemoryContext);
 }
 
+/* Output columns of the console feeds, in order. */
+enum ConsoleColumn
+{
+	CONSOLE_TIME_OFFSET,
+	CONSOLE_TIMESTAMP,
+	CONSOLE_LEVEL,
+	CONSOLE_PAYLOAD,
+	CONSOLE_TRACE,
+	CONSOLE_NCOLUMNS
+};
+
 /* Emits one console row from the event's text. */
 static void
 EmitConsoleRow(const char *text, size_t len, int64 ts, int64 offset,
@@ -74,8 +85,8 @@ EmitConsoleRow(const char *text, size_t len, int64 ts, int64 offset,
 	JsonSpan	data;
 	JsonSpan	payload;
 	JsonSpan	level;
-	Datum		values[5];
-	bool		nulls[5] = {0};
+	Datum		values[CONSOLE_NCOLUMNS];
+	bool		nulls[CONSOLE_NCOLUMNS] = {0};
 
 	/* Stored bytes are hostile: verify before trusting the scanner's walk. */
 	if (pg_encoding_verifymbstr(PG_UTF8, text, (int) len) != (int) len)
@@ -87,22 +98,22 @@ EmitConsoleRow(const char *text, size_t len, int64 ts, int64 offset,
 		!JsonObjectGet(&data, "payload", &payload))
 		ConsoleCorrupt(SessionStreamBatchId(ev), ev->index);
 
-	values[0] = Int64GetDatum(offset);
-	values[1] = Int64GetDatum(ts);
+	values[CONSOLE_TIME_OFFSET] = Int64GetDatum(offset);
+	values[CONSOLE_TIMESTAMP] = Int64GetDatum(ts);
 	if (payload.kind == JSON_KIND_OBJECT &&
 		JsonObjectGet(&payload, "level", &level) && level.kind != JSON_KIND_NULL)
-		values[2] = ValueText(&level);
+		values[CONSOLE_LEVEL] = ValueText(&level);
 	else
-		values[2] = CStringGetTextDatum("log");
+		values[CONSOLE_LEVEL] = CStringGetTextDatum("log");
 	if (payload.kind == JSON_KIND_OBJECT)
 	{
-		values[3] = TextArrayMember(&payload, "payload");
-		values[4] = TextArrayMember(&payload, "trace");
+		values[CONSOLE_PAYLOAD] = TextArrayMember(&payload, "payload");
+		values[CONSOLE_TRACE] = TextArrayMember(&payload, "trace");
 	}
 	else
 	{
-		values[3] = PointerGetDatum(construct_empty_array(TEXTOID));
-		values[4] = PointerGetDatum(construct_empty_array(TEXTOID));
+		values[CONSOLE_PAYLOAD] = PointerGetDatum(construct_empty_array(TEXTOID));
+		values[CONSOLE_TRACE] = PointerGetDatum(construct_empty_array(TEXTOID));
 	}
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }

@@ -216,21 +216,30 @@ EventRead(const JsonSpan *text, int index, EventInfo *info)
 		ClassifyPlugin(&data, info);
 }
 
+void
+JsonScanWhole(const char *buf, size_t len, const char *what, JsonSpan *out)
+{
+	JsonScanner scanner;
+
+	JsonScanInit(&scanner, buf, len);
+	if (!JsonScanValue(&scanner, out) || !JsonScanAtEnd(&scanner))
+		ereport(ERROR,
+				(errcode(scanner.too_deep ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_TEXT_REPRESENTATION),
+				 errmsg("%s is not valid JSON", what),
+				 errdetail("%c%s at byte %zu.", pg_toupper((unsigned char) scanner.error[0]),
+						   scanner.error + 1, scanner.error_pos)));
+}
+
 int
 EventsForEach(const char *json, size_t len, const char *what,
 			  EventCallback callback, void *arg)
 {
-	JsonScanner scanner;
 	JsonSpan	array;
 	JsonIter	it;
 	JsonSpan	element;
 	int			index = 0;
 
-	JsonScanInit(&scanner, json, len);
-	if (!JsonScanValue(&scanner, &array) || !JsonScanAtEnd(&scanner))
-		ereport(ERROR,
-				(errcode(scanner.too_deep ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("%s is not valid JSON: %s at byte %zu", what, scanner.error, scanner.error_pos)));
+	JsonScanWhole(json, len, what, &array);
 	if (array.kind != JSON_KIND_ARRAY)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -85,6 +85,13 @@ typedef struct EventInfo
 extern void EventRead(const JsonSpan *text, int index, EventInfo *info);
 
 /*
+ * Scans buf[0..len) as exactly one JSON value into *out, or reports it as
+ * `what` "is not valid JSON" (22P02; 54000 when nested too deep), with the
+ * reason and byte in errdetail.
+ */
+extern void JsonScanWhole(const char *buf, size_t len, const char *what, JsonSpan *out);
+
+/*
  * Validates a whole events array given as JSON text (the pure functions'
  * input). Calls back for every event in array order.
  */

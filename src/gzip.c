@@ -386,7 +386,8 @@ GzipInflateClientPrefixed(const char *in, size_t len, size_t cap,
 	if (st != GZIP_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("%s is not valid gzip: %s", what, reason)));
+				 errmsg("%s is not valid gzip", what),
+				 errdetail("%c%s.", pg_toupper((unsigned char) reason[0]), reason + 1)));
 	return out;
 }
 
@@ -416,8 +417,9 @@ GzipInflateStoredInto(const char *in, size_t len, char *dest, size_t expected_le
 	if (st != GZIP_OK)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("stored batch %lld is corrupt: %s",
-						(long long) batch_id, reason)));
+				 errmsg("stored batch %lld is corrupt: its data is not valid gzip",
+						(long long) batch_id),
+				 errdetail("%c%s.", pg_toupper((unsigned char) reason[0]), reason + 1)));
 	if (out_len != expected_len)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),

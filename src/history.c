@@ -75,6 +75,21 @@ AddMarkerEvent(SessionStream *stream, HistoryBuilder *b, const SessionStreamRun 
 		HistoryBuilderAdd(b, ev.timestamp, (EventClass) ev.cls, NULL, NULL, NULL, NULL);
 }
 
+/* Output columns of the history feeds, in order. */
+enum HistoryColumn
+{
+	HC_ID,
+	HC_KIND,
+	HC_STARTED_AT,
+	HC_ENDED_AT,
+	HC_REAL_DURATION_MS,
+	HC_PATHNAME,
+	HC_URL,
+	HC_USER_ID,
+	HC_TRAITS,
+	HISTORY_NCOLUMNS
+};
+
 /* Builds the feed and writes it to the SRF's tuplestore. */
 static void
 BuildHistory(SessionStream *stream, const HistoryOptions *opt, ReturnSetInfo *rsinfo)
@@ -105,26 +120,26 @@ BuildHistory(SessionStream *stream, const HistoryOptions *opt, ReturnSetInfo *rs
 	for (int i = 0; i < b.count; i++)
 	{
 		const HistoryRow *row = &b.rows[i];
-		Datum		values[9];
-		bool		nulls[9] = {0};
+		Datum		values[HISTORY_NCOLUMNS];
+		bool		nulls[HISTORY_NCOLUMNS] = {0};
 
-		values[0] = CStringGetTextDatum(row->id);
-		values[1] = CStringGetTextDatum(HistoryKindNames[row->kind]);
-		values[2] = Float8GetDatum(row->out_started_at);
-		values[3] = Float8GetDatum(row->out_ended_at);
-		values[4] = Int64GetDatum(row->real_duration_ms);
-		nulls[5] = row->pathname == NULL;
+		values[HC_ID] = CStringGetTextDatum(row->id);
+		values[HC_KIND] = CStringGetTextDatum(HistoryKindNames[row->kind]);
+		values[HC_STARTED_AT] = Float8GetDatum(row->out_started_at);
+		values[HC_ENDED_AT] = Float8GetDatum(row->out_ended_at);
+		values[HC_REAL_DURATION_MS] = Int64GetDatum(row->real_duration_ms);
+		nulls[HC_PATHNAME] = row->pathname == NULL;
 		if (row->pathname)
-			values[5] = CStringGetTextDatum(row->pathname);
-		nulls[6] = row->url == NULL;
+			values[HC_PATHNAME] = CStringGetTextDatum(row->pathname);
+		nulls[HC_URL] = row->url == NULL;
 		if (row->url)
-			values[6] = CStringGetTextDatum(row->url);
-		nulls[7] = row->user_id == NULL;
+			values[HC_URL] = CStringGetTextDatum(row->url);
+		nulls[HC_USER_ID] = row->user_id == NULL;
 		if (row->user_id)
-			values[7] = CStringGetTextDatum(row->user_id);
-		nulls[8] = row->traits == NULL;
+			values[HC_USER_ID] = CStringGetTextDatum(row->user_id);
+		nulls[HC_TRAITS] = row->traits == NULL;
 		if (row->traits)
-			values[8] = JsonbPGetDatum(row->traits);
+			values[HC_TRAITS] = JsonbPGetDatum(row->traits);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 }

@@ -29,6 +29,7 @@
 #include "batch_index.h"
 #include "event.h"
 #include "gzip.h"
+#include "hex.h"
 #include "json_scan.h"
 #include "limits.h"
 #include "url_pathname.h"
@@ -106,13 +107,6 @@ JsonValueText(const JsonSpan *value, const char *field)
 	return CStringGetTextDatum(JsonTextForPostgres(value));
 }
 
-/* Is c a hex digit? */
-static bool
-IsHex(char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 /*
  * sessionId: 8-4-4-4-12 hex (any case), version nibble 1-8 and the RFC 4122
  * variant, or the nil or max UUID.
@@ -142,7 +136,7 @@ SessionIdDatum(const JsonSpan *value)
 				FieldError("sessionId", "must be a UUID (8-4-4-4-12 hex digits)");
 			continue;
 		}
-		if (!IsHex(c))
+		if (HexDigitValue((unsigned char) c) < 0)
 			FieldError("sessionId", "must be a UUID (8-4-4-4-12 hex digits)");
 		all_zero &= (c == '0');
 		all_f &= (c == 'f' || c == 'F');
@@ -510,7 +504,6 @@ dozor_prepare_batch(PG_FUNCTION_ARGS)
 	TupleDesc	tupdesc;
 	Datum		values[PB_NCOLUMNS];
 	bool		nulls[PB_NCOLUMNS];
-	JsonScanner scanner;
 	JsonSpan	root;
 	JsonIter	it;
 	JsonSpan	key;
@@ -532,11 +525,7 @@ dozor_prepare_batch(PG_FUNCTION_ARGS)
 
 	json = BodyText(PG_GETARG_BYTEA_PP(0), PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1), &json_len);
 
-	JsonScanInit(&scanner, json, json_len);
-	if (!JsonScanValue(&scanner, &root) || !JsonScanAtEnd(&scanner))
-		ereport(ERROR,
-				(errcode(scanner.too_deep ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("body is not valid JSON: %s at byte %zu", scanner.error, scanner.error_pos)));
+	JsonScanWhole(json, json_len, "body", &root);
 	if (root.kind != JSON_KIND_OBJECT)
 		FieldError("body", "must be a JSON object");
 
@@ -650,7 +639,8 @@ dozor_rebuild_event_index(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("stored batch %lld is corrupt: its events are not valid JSON", (long long) row.id),
-				 errdetail("%s at byte %zu", scanner.error, scanner.error_pos)));
+				 errdetail("%c%s at byte %zu.", pg_toupper((unsigned char) scanner.error[0]),
+						   scanner.error + 1, scanner.error_pos)));
 	build.marker_index = initArrayResult(INT4OID, CurrentMemoryContext, false);
 	build.marker_timestamp = initArrayResult(INT8OID, CurrentMemoryContext, false);
 	build.marker_kind = initArrayResult(TEXTOID, CurrentMemoryContext, false);

@@ -29,6 +29,7 @@
  * file they become U+FFFD.
  */
 #include "json_scan.h"			/* pulls in postgres.h or postgres_fe.h */
+#include "hex.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -90,19 +91,6 @@ JsonIsAlnum(char c)
 	return JsonIsDigit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-/* Value of one hex digit, or -1. */
-static inline int
-JsonHexDigit(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Value of the four hex digits at p (bounded by end), or -1. */
 static inline int32
 JsonHex4(const char *p, const char *end)
@@ -114,7 +102,7 @@ JsonHex4(const char *p, const char *end)
 		return -1;
 	for (i = 0; i < 4; i++)
 	{
-		int			d = JsonHexDigit(p[i]);
+		int			d = HexDigitValue((unsigned char) p[i]);
 
 		if (d < 0)
 			return -1;
@@ -232,7 +220,7 @@ JsonScanString(JsonScanner *s, const char *p, const char *end,
 					const char *h = q + 2;
 
 					/* running out of input is truncation, not a bad escape */
-					while (h < end && h < q + 6 && JsonHexDigit(*h) >= 0)
+					while (h < end && h < q + 6 && HexDigitValue((unsigned char) *h) >= 0)
 						h++;
 					if (h >= end)
 						return JsonFail(s, p, "unterminated string");

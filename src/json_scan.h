@@ -85,6 +85,7 @@ extern bool JsonScanValue(JsonScanner *s, JsonSpan *out);
 /* True when only whitespace is left after s->pos; else sets s->error. */
 extern bool JsonScanAtEnd(JsonScanner *s);
 
+
 /* Starts walking a validated object or array span. */
 extern void JsonIterInit(JsonIter *it, const JsonSpan *container);
 

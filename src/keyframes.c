@@ -20,8 +20,13 @@
 #define RRWEB_FULL_SNAPSHOT 2
 #define RRWEB_META 4
 
-/* Output columns: timestamp, type. */
-#define KEYFRAME_NCOLUMNS 2
+/* Output columns, in order. */
+enum KeyframeColumn
+{
+	KEYFRAME_TIMESTAMP,
+	KEYFRAME_TYPE,
+	KEYFRAME_NCOLUMNS
+};
 
 PG_FUNCTION_INFO_V1(dozor_keyframes);
 
@@ -56,8 +61,8 @@ dozor_keyframes(PG_FUNCTION_ARGS)
 
 			if (run.cls[i] != EVENT_FULL_SNAPSHOT && run.cls[i] != EVENT_META)
 				continue;
-			values[0] = Float8GetDatum((double) t);
-			values[1] = Int32GetDatum(run.cls[i] == EVENT_META ? RRWEB_META : RRWEB_FULL_SNAPSHOT);
+			values[KEYFRAME_TIMESTAMP] = Float8GetDatum((double) t);
+			values[KEYFRAME_TYPE] = Int32GetDatum(run.cls[i] == EVENT_META ? RRWEB_META : RRWEB_FULL_SNAPSHOT);
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}

@@ -15,6 +15,15 @@
 #include "json_scan.h"
 #include "stream.h"
 
+/* Output columns of dozor_marker, in order. */
+enum MarkerColumn
+{
+	MARKER_TIMESTAMP,
+	MARKER_KIND,
+	MARKER_DATA,
+	MARKER_NCOLUMNS
+};
+
 /* Puts the marker row of one marker event (its text as stored). */
 static void
 PutMarker(ReturnSetInfo *rsinfo, const char *text, size_t len, int index)
@@ -24,8 +33,8 @@ PutMarker(ReturnSetInfo *rsinfo, const char *text, size_t len, int index)
 	EventInfo	info;
 	StringInfoData tag;
 	const char *data;
-	Datum		values[3];
-	bool		nulls[3] = {0};
+	Datum		values[MARKER_NCOLUMNS];
+	bool		nulls[MARKER_NCOLUMNS] = {0};
 
 	JsonScanInit(&scanner, text, len);
 	if (!JsonScanValue(&scanner, &span))
@@ -35,9 +44,9 @@ PutMarker(ReturnSetInfo *rsinfo, const char *text, size_t len, int index)
 	initStringInfo(&tag);
 	JsonStringDecode(&info.tag, &tag);
 	data = info.payload.kind == JSON_KIND_NONE ? "null" : JsonTextForPostgres(&info.payload);
-	values[0] = Int64GetDatum(info.timestamp);
-	values[1] = CStringGetTextDatum(tag.data + strlen(DOZOR_MARKER_PREFIX));
-	values[2] = DirectFunctionCall1(jsonb_in, CStringGetDatum(data));
+	values[MARKER_TIMESTAMP] = Int64GetDatum(info.timestamp);
+	values[MARKER_KIND] = CStringGetTextDatum(tag.data + strlen(DOZOR_MARKER_PREFIX));
+	values[MARKER_DATA] = DirectFunctionCall1(jsonb_in, CStringGetDatum(data));
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 

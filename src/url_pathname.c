@@ -36,6 +36,7 @@
 
 #include "lib/stringinfo.h"
 
+#include "hex.h"
 #include "url_pathname.h"
 
 /* One parse: the cleaned input and the path being built. */
@@ -66,18 +67,6 @@ UrlIsDigit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-/* Value of hex digit c, or -1. */
-static inline int
-UrlHexValue(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static inline unsigned char
 UrlLower(unsigned char c)
@@ -321,7 +310,7 @@ UrlIpv4Number(const char *s, size_t len, uint64 *val)
 	}
 	for (i = 0; i < len; i++)
 	{
-		int			d = UrlHexValue((unsigned char) s[i]);
+		int			d = HexDigitValue((unsigned char) s[i]);
 
 		if (d < 0 || d >= radix)
 			return false;
@@ -445,7 +434,7 @@ UrlIpv6Valid(const char *s, size_t len)
 			compress = piece;
 			continue;
 		}
-		while (length < 4 && p < len && UrlHexValue(C(p)) >= 0)
+		while (length < 4 && p < len && HexDigitValue(C(p)) >= 0)
 		{
 			p++;
 			length++;
@@ -893,8 +882,8 @@ UrlHostValid(const char *h, size_t len, bool special)
 					lo;
 
 		if (h[i] == '%' && i + 2 < len &&
-			(hi = UrlHexValue((unsigned char) h[i + 1])) >= 0 &&
-			(lo = UrlHexValue((unsigned char) h[i + 2])) >= 0)
+			(hi = HexDigitValue((unsigned char) h[i + 1])) >= 0 &&
+			(lo = HexDigitValue((unsigned char) h[i + 2])) >= 0)
 		{
 			dec[dlen++] = (unsigned char) (hi * 16 + lo);
 			i += 2;
