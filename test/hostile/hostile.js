@@ -443,6 +443,19 @@ function onlyClassesChanged(before, after) {
   return a.cls.some((c, i) => c !== b.cls[i]);
 }
 
+// Two one-batch sessions alike in every number the row keeps (event count,
+// window, stored length, each event's length) but not in content or event
+// classes: a blob or index swapped between them is caught only if it is
+// bound to its row.
+function twins(sidA, sidB) {
+  const ts = 1741942800000;
+  const pad = (e, n) => { const t = JSON.stringify(e); return JSON.parse(t.replace('"PAD"', JSON.stringify('p'.repeat(n - t.length + 5)))); };
+  const logAt = (i) => pad({ type: 6, data: { plugin: 'rrweb/console@1', payload: { level: 'log', trace: [], payload: ['"twin"'], pad: 'PAD' } }, timestamp: ts + i * 100 }, 200);
+  const moveAt = (i, v) => pad({ type: 3, data: { source: 1, v, pad: 'PAD' }, timestamp: ts + i * 100 }, 200);
+  const events = (k) => Array.from({ length: 30 }, (_, i) => (i % 3 === k ? logAt(i) : moveAt(i, String(k).repeat(20))));
+  return [{ sessionId: sidA, events: events(0) }, { sessionId: sidB, events: events(1) }];
+}
+
 async function phaseCorrupt(share) {
   const more = budget(share);
   console.log('== stored-data corruption');
@@ -456,18 +469,21 @@ async function phaseCorrupt(share) {
   for (let s = 0; s < 4; s++) {
     bodies.push(g.session(r, { batches: 3, eventsPerBatch: 40 + r.int(60), nodes: 10, hostile: s === 0 }).map((b) => Buffer.from(JSON.stringify(b))));
   }
+  for (const t of twins(g.uuid(r), g.uuid(r))) bodies.push(Object.assign([Buffer.from(JSON.stringify(t))], { twin: true }));
   const sids = new Set();
+  const twinSids = new Set();
   for (const group of bodies) {
     for (const b of group) {
       const res = await call(admin, 'SELECT dozor_ingest($1, $2::bytea) AS sid', [key, b]);
       if (!res.ok) { fail('corrupt', 'setup', `ingest failed: ${res.code} ${res.message}`); continue; }
       sids.add(String(res.rows[0].sid));
+      if (group.twin) twinSids.add(String(res.rows[0].sid));
     }
   }
   if (recordedCount) console.log(`   corrupting ${sids.size} sessions (one recorded)`);
   const batches = (await admin.query(`SELECT b.id, b.session_id, b.data, b.timeline, b.raw_bytes, b.event_count, b.first_timestamp, b.last_timestamp,
                                       (SELECT min(first_timestamp) FROM dozor.event_batches x WHERE x.session_id = b.session_id) AS t0
-                                      FROM dozor.event_batches b ORDER BY id`)).rows;
+                                      FROM dozor.event_batches b WHERE b.session_id = ANY($1::bigint[]) ORDER BY id`, [[...sids]])).rows;
   // pristine answers
   const baseline = new Map();
   for (const b of batches) {
@@ -488,12 +504,21 @@ async function phaseCorrupt(share) {
     row: ['raw_bytes', 'event_count', 'first_timestamp', 'last_timestamp'],
   };
   const silent = {};
+  // First, every run: each twin's blob and index swapped for the other's.
+  const twinBatches = batches.filter((x) => twinSids.has(String(x.session_id)));
+  const forced = [];
+  if (twinBatches.length === 2) {
+    for (const where of ['data', 'timeline']) {
+      forced.push({ b: twinBatches[0], other: twinBatches[1], where }, { b: twinBatches[1], other: twinBatches[0], where });
+    }
+  } else fail('corrupt', 'setup', `${twinBatches.length} twin batches stored, expected 2`);
   let n = 0;
   while (more()) {
-    const b = r.pick(batches);
-    const other = r.pick(batches.filter((x) => x.id !== b.id));
-    const where = r.pick(['data', 'data', 'timeline', 'timeline', 'row']);
-    const kind = r.pick(kinds[where]);
+    const f = forced.shift();
+    const b = f ? f.b : r.pick(batches);
+    const other = f ? f.other : r.pick(batches.filter((x) => x.id !== b.id));
+    const where = f ? f.where : r.pick(['data', 'data', 'timeline', 'timeline', 'row']);
+    const kind = f ? 'other' : r.pick(kinds[where]);
     let sql;
     let params;
     if (where === 'row') {
