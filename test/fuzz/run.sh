@@ -127,6 +127,9 @@ for t in "${targets[@]}"; do
     par=()
   fi
   mkdir -p "$corpus"
+  # inputs that once crashed a target stay in every run (test/fuzz/regress/<target>/)
+  regress=()
+  [ -d "test/fuzz/regress/$t" ] && regress=("test/fuzz/regress/$t")
   set +e
   # (in the logs directory: with -jobs, libFuzzer writes fuzz-N.log to the cwd)
   (cd "$out/logs" && rm -f fuzz-[0-9]*.log &&
@@ -136,7 +139,7 @@ for t in "${targets[@]}"; do
       -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       "${par[@]}" \
       -artifact_prefix="$out/artifacts/$t-" ${FUZZ_FLAGS:-} \
-      "$corpus" "$out/seeds/$t") >"$log" 2>&1
+      "$corpus" "$out/seeds/$t" "${regress[@]}") >"$log" 2>&1
   rc=$?
   set -e
   # with -jobs the workers write fuzz-N.log; fold them in
