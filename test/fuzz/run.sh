@@ -110,7 +110,11 @@ echo "fuzz: generating seed corpora"
 node test/fuzz/seeds.js "$out/seeds"
 
 status=0
-[ $fixed = 1 ] && echo "fuzz: fixed runs, -seed=$seed"
+norand=()
+if [ $fixed = 1 ]; then
+  echo "fuzz: fixed runs, -seed=$seed"
+  setarch "$(uname -m)" -R true 2>/dev/null && norand=(setarch "$(uname -m)" -R)
+fi
 started=$SECONDS
 printf '%-12s %12s %10s %8s %8s %8s  %s\n' target execs exec/s cov ft corpus result
 for t in "${targets[@]}"; do
@@ -123,7 +127,9 @@ for t in "${targets[@]}"; do
     # a fresh corpus: what earlier runs found must not change this run
     corpus=$out/corpus-fixed/$t
     rm -rf "$corpus"
-    budget=(-runs="$(fixed_runs "$t")" -seed="$seed")
+    # -reload=0: no timed corpus re-reads; no ASLR: some targets' paths
+    # depend on addresses (checked: the same coverage twice over)
+    budget=(-runs="$(fixed_runs "$t")" -seed="$seed" -reload=0)
     par=()
   fi
   mkdir -p "$corpus"
@@ -135,7 +141,7 @@ for t in "${targets[@]}"; do
   (cd "$out/logs" && rm -f fuzz-[0-9]*.log &&
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-    "$out/bin/fuzz_$t" "${budget[@]}" -max_len="$(max_len "$t")" \
+    "${norand[@]}" "$out/bin/fuzz_$t" "${budget[@]}" -max_len="$(max_len "$t")" \
       -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       "${par[@]}" \
       -artifact_prefix="$out/artifacts/$t-" ${FUZZ_FLAGS:-} \
