@@ -444,15 +444,16 @@ function onlyClassesChanged(before, after) {
 }
 
 // Two one-batch sessions alike in every number the row keeps (event count,
-// window, stored length, each event's length) but not in content or event
-// classes: a blob or index swapped between them is caught only if it is
-// bound to its row.
+// window, stored length, each event's length and class) but not in content
+// or inner timestamps: a blob or index swapped between them is caught only
+// if it is bound to its row.
 function twins(sidA, sidB) {
-  const ts = 1741942800000;
+  const t0 = 1741942800000;
+  const at = (i, k) => t0 + i * 100 + (k === 1 && i > 0 && i < 29 ? 7 : 0);
   const pad = (e, n) => { const t = JSON.stringify(e); return JSON.parse(t.replace('"PAD"', JSON.stringify('p'.repeat(n - t.length + 5)))); };
-  const logAt = (i) => pad({ type: 6, data: { plugin: 'rrweb/console@1', payload: { level: 'log', trace: [], payload: ['"twin"'], pad: 'PAD' } }, timestamp: ts + i * 100 }, 200);
-  const moveAt = (i, v) => pad({ type: 3, data: { source: 1, v, pad: 'PAD' }, timestamp: ts + i * 100 }, 200);
-  const events = (k) => Array.from({ length: 30 }, (_, i) => (i % 3 === k ? logAt(i) : moveAt(i, String(k).repeat(20))));
+  const logAt = (i, k) => pad({ type: 6, data: { plugin: 'rrweb/console@1', payload: { level: 'log', trace: [], payload: [`"twin ${k}"`], pad: 'PAD' } }, timestamp: at(i, k) }, 200);
+  const moveAt = (i, k) => pad({ type: 3, data: { source: 1, v: String(k).repeat(20), pad: 'PAD' }, timestamp: at(i, k) }, 200);
+  const events = (k) => Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? logAt(i, k) : moveAt(i, k)));
   return [{ sessionId: sidA, events: events(0) }, { sessionId: sidB, events: events(1) }];
 }
 
