@@ -2,9 +2,14 @@
 # Builds every libFuzzer target of test/fuzz/ (clang, ASan + UBSan) and runs
 # each for a while, printing executions and coverage per target.
 #
-#   test/fuzz/run.sh [seconds-per-target] [target ...]
+#   test/fuzz/run.sh [seconds-per-target] [target ...]     exploration
+#   test/fuzz/run.sh --fixed [--seed S] [target ...]        deterministic
 #
-# Default: 30 s per target. Targets: json json_swar url batch_index gzip
+# Default: 30 s per target, on the corpora grown by earlier runs. --fixed is
+# what the test command runs: libFuzzer -seed=S (default 1) and a fixed
+# number of executions per target (fixed_runs below, ~10 s each on a 2-core
+# machine; FUZZ_RUNS overrides it), starting from the regenerated seeds only,
+# so one commit gives one verdict on any machine, however fast. Targets: json json_swar url batch_index gzip
 # event ingest timeline history (all by default). Exits non-zero if any
 # target crashes, leaks, times out or trips a sanitizer; the input that did
 # it is saved under $FUZZ_OUT/artifacts/ and printed as a repro command.
@@ -17,14 +22,24 @@
 #   FUZZ_FLAGS    extra libFuzzer flags for every target
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-secs=${1:-30}
-[ $# -gt 0 ] && shift
+fixed=0
+seed=1
+secs=30
+while [ $# -gt 0 ]; do
+  case $1 in
+    --fixed) fixed=1; shift ;;
+    --seed) seed=$2; shift 2 ;;
+    [0-9]*) secs=$1; shift ;;
+    *) break ;;
+  esac
+done
 all_targets=(json json_swar url batch_index gzip event ingest timeline history)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=("${all_targets[@]}")
 
 out=${FUZZ_OUT:-test/fuzz/out}
 jobs=${FUZZ_JOBS:-1}
+[ $fixed = 1 ] && jobs=1 # parallel workers would not replay
 CLANG=${CLANG:-$(command -v clang-14 || command -v clang || true)}
 if [ -z "$CLANG" ]; then
   echo "fuzz: clang not found (apt-get install clang-14)" >&2
@@ -59,6 +74,19 @@ sources() {
     *) echo "unknown target $1" >&2; return 1 ;;
   esac
 }
+# Executions per target in --fixed mode (about 10 s each, measured).
+fixed_runs() {
+  if [ -n "${FUZZ_RUNS:-}" ]; then echo "$FUZZ_RUNS"; return; fi
+  case $1 in
+    json)                 echo 2000 ;;
+    json_swar)            echo 5000 ;;
+    gzip)                 echo 10000 ;;
+    ingest)               echo 35000 ;;
+    event)                echo 120000 ;;
+    timeline|history)     echo 150000 ;;
+    url|batch_index)      echo 200000 ;;
+  esac
+}
 # Largest input libFuzzer generates for each target.
 max_len() {
   case $1 in
@@ -82,22 +110,42 @@ echo "fuzz: generating seed corpora"
 node test/fuzz/seeds.js "$out/seeds"
 
 status=0
+norand=()
+if [ $fixed = 1 ]; then
+  echo "fuzz: fixed runs, -seed=$seed"
+  setarch "$(uname -m)" -R true 2>/dev/null && norand=(setarch "$(uname -m)" -R)
+fi
+started=$SECONDS
 printf '%-12s %12s %10s %8s %8s %8s  %s\n' target execs exec/s cov ft corpus result
 for t in "${targets[@]}"; do
-  mkdir -p "$out/corpus/$t"
   log=$out/logs/$t.log
   par=()
   [ "$jobs" -gt 1 ] && par=(-jobs="$jobs" -workers="$jobs")
+  corpus=$out/corpus/$t
+  budget=(-max_total_time="$secs")
+  if [ $fixed = 1 ]; then
+    # a fresh corpus: what earlier runs found must not change this run
+    corpus=$out/corpus-fixed/$t
+    rm -rf "$corpus"
+    # -reload=0: no timed corpus re-reads; no ASLR: some targets' paths
+    # depend on addresses (checked: the same coverage twice over)
+    budget=(-runs="$(fixed_runs "$t")" -seed="$seed" -reload=0)
+    par=()
+  fi
+  mkdir -p "$corpus"
+  # inputs that once crashed a target stay in every run (test/fuzz/regress/<target>/)
+  regress=()
+  [ -d "test/fuzz/regress/$t" ] && regress=("test/fuzz/regress/$t")
   set +e
   # (in the logs directory: with -jobs, libFuzzer writes fuzz-N.log to the cwd)
   (cd "$out/logs" && rm -f fuzz-[0-9]*.log &&
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-    "$out/bin/fuzz_$t" -max_total_time="$secs" -max_len="$(max_len "$t")" \
+    "${norand[@]}" "$out/bin/fuzz_$t" "${budget[@]}" -max_len="$(max_len "$t")" \
       -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
       "${par[@]}" \
       -artifact_prefix="$out/artifacts/$t-" ${FUZZ_FLAGS:-} \
-      "$out/corpus/$t" "$out/seeds/$t") >"$log" 2>&1
+      "$corpus" "$out/seeds/$t" "${regress[@]}") >"$log" 2>&1
   rc=$?
   set -e
   # with -jobs the workers write fuzz-N.log; fold them in
@@ -120,6 +168,8 @@ for t in "${targets[@]}"; do
       echo "    repro: $out/bin/fuzz_$t $a"
     done
     echo "    log: $log"
+    [ $fixed = 1 ] && echo "    replay the run: test/fuzz/run.sh --fixed --seed $seed $t"
   fi
 done
+echo "fuzz: $(( SECONDS - started )) s of fuzzing"
 exit $status

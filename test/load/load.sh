@@ -58,7 +58,7 @@ make_db() {
   q -d "$db" -c "CREATE EXTENSION dozor"
   local key
   key=$(q -d "$db" -c "SELECT api_key FROM dozor_create_project('load')")
-  q -d "$db" -v key="$key" -v run="$db-$$-$RANDOM" -v batches="$batches" -f "$here/setup.sql" >/dev/null
+  q -d "$db" -v key="$key" -v run="$db" -v batches="$batches" -f "$here/setup.sql" >/dev/null
   [ -s "$out/templates-$sets-$batches.sql" ] || node "$here/gen-templates.js" "$sets" "$batches" >"$out/templates-$sets-$batches.sql"
   q -d "$db" -f "$out/templates-$sets-$batches.sql" >/dev/null
 }
@@ -143,7 +143,8 @@ phase_load() {
   nsess=$(q -d "$db" -c "INSERT INTO load.read_ids (sid) SELECT id FROM dozor.sessions ORDER BY id; SELECT count(*) FROM load.read_ids")
   local rrep=$out/report-reads.txt
   rm -f "$out"/reads.*
-  "$PGBENCH" -n -c "$readers" -j 1 -D nsess="$nsess" -T "$seconds" -l --log-prefix="$out/reads" \
+  # (fixed --random-seed: the sessions read do not change from run to run)
+  "$PGBENCH" -n -c "$readers" -j 1 --random-seed=1 -D nsess="$nsess" -T "$seconds" -l --log-prefix="$out/reads" \
     -f "$here/read_history.sql" -f "$here/read_events.sql" -f "$here/read_console.sql" -f "$here/read_markers.sql" \
     "$db" >"$rrep" 2>&1 &
   local rpid=$!
