@@ -1,7 +1,7 @@
 -- Cancelled sessions stay cancelled (issue 11, item 4): dozor_cancel_session
 -- leaves a tombstone, a later batch of that session is acknowledged and
 -- discarded (dozor_ingest returns NULL, nothing is stored), dozor_cleanup
--- expires tombstones. The races are test/suite.d/20_cancel_race.sh's.
+-- expires tombstones. The races are test/suite.d/20_tombstone_race.sh's.
 
 SELECT project_id AS pa, api_key AS ka FROM dozor_create_project('tombstones a') \gset
 SELECT project_id AS pb, api_key AS kb FROM dozor_create_project('tombstones b') \gset
