@@ -311,7 +311,7 @@ AS $$
             'id', u.id, 'userId', u.external_id, 'traits', u.traits) END,
         'markers', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                 'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.ord)
-            FROM @extschema@.dozor_stream_markers(s.id) m), '[]'::jsonb))
+            FROM @extschema@.dozor_stream_markers(s.id) WITH ORDINALITY AS m ("timestamp", kind, data, ord)), '[]'::jsonb))
     FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
     WHERE s.id = dozor_session.session_id
 $$;

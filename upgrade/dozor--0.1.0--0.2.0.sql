@@ -162,20 +162,20 @@ GRANT EXECUTE ON FUNCTION @extschema@.dozor_lock(text, bigint, text),
 -------------------------------------------------------------------------------
 
 -- Markers of a session (of one kind, or all when kind is NULL) in the
--- stream's order (SPEC §5.2), numbered by ord: by timestamp; at one
--- timestamp the session's initial url marker first, then batch order
--- (first_timestamp, id) and position in the batch, exactly as dozor_events
--- and dozor_history order events, whatever order the batches arrived in.
+-- stream's order (SPEC §5.2): by timestamp; at one timestamp the session's
+-- initial url marker first, then batch order (first_timestamp, id) and
+-- position in the batch, exactly as dozor_events and dozor_history order
+-- events, whatever order the batches arrived in. Callers keep the order
+-- with WITH ORDINALITY (which also keeps this from being inlined).
 CREATE FUNCTION @extschema@.dozor_stream_markers(session_id bigint, kind text DEFAULT NULL)
-RETURNS TABLE (ord bigint, "timestamp" bigint, kind text, data jsonb)
+RETURNS TABLE ("timestamp" bigint, kind text, data jsonb)
 LANGUAGE sql STABLE
 AS $$
-    SELECT pg_catalog.row_number() OVER (ORDER BY m.timestamp, m.batch_id IS NOT NULL,
-                                          b.first_timestamp, m.batch_id, m.event_index, m.id),
-           m.timestamp, m.kind, m.data
+    SELECT m.timestamp, m.kind, m.data
     FROM dozor.markers m
-    LEFT JOIN dozor.event_batches b ON b.session_id = m.session_id AND b.id = m.batch_id
+    LEFT JOIN dozor.event_batches b ON b.id = m.batch_id
     WHERE m.session_id = $1 AND ($2 IS NULL OR m.kind = $2)
+    ORDER BY m.timestamp, m.batch_id IS NOT NULL, b.first_timestamp, m.batch_id, m.event_index, m.id
 $$;
 
 REVOKE ALL ON FUNCTION @extschema@.dozor_stream_markers(bigint, text) FROM PUBLIC;
@@ -312,7 +312,7 @@ BEGIN
             FROM (SELECT m.ord, m.data->>'url' AS url, m.data->>'pathname' AS pathname,
                          pg_catalog.min(m.ord) OVER (PARTITION BY m.data->>'pathname') AS first_seen,
                          pg_catalog.row_number() OVER (PARTITION BY m.data->>'pathname' ORDER BY m.ord) = 1 AS first_visit
-                  FROM @extschema@.dozor_stream_markers(sid, 'url') m
+                  FROM @extschema@.dozor_stream_markers(sid, 'url') WITH ORDINALITY AS m ("timestamp", kind, data, ord)
                   WHERE pg_catalog.jsonb_typeof(m.data->'pathname') = 'string' AND m.data->>'pathname' <> '') v)
         WHERE s.id = sid;
     END IF;
@@ -360,7 +360,8 @@ BEGIN
     END IF;
     RETURN QUERY
         SELECT m.timestamp, m.kind, m.data
-        FROM @extschema@.dozor_stream_markers(dozor_markers.session_id, NULLIF(dozor_markers.kind, '')) m
+        FROM @extschema@.dozor_stream_markers(dozor_markers.session_id, NULLIF(dozor_markers.kind, ''))
+             WITH ORDINALITY AS m ("timestamp", kind, data, ord)
         ORDER BY m.ord;
 END
 $$;
@@ -389,7 +390,7 @@ AS $$
             'id', u.id, 'userId', u.external_id, 'traits', u.traits) END,
         'markers', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                 'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.ord)
-            FROM @extschema@.dozor_stream_markers(s.id) m), '[]'::jsonb))
+            FROM @extschema@.dozor_stream_markers(s.id) WITH ORDINALITY AS m ("timestamp", kind, data, ord)), '[]'::jsonb))
     FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
     WHERE s.id = dozor_session.session_id
 $$;
