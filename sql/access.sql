@@ -28,6 +28,9 @@ SELECT dozor_ingest(:'key_a', access_body('a0000000-0000-4000-8000-000000000002'
 SELECT dozor_ingest(:'key_b', access_body('b0000000-0000-4000-8000-000000000001', 'bob')) AS sb \gset
 SELECT id AS ua FROM dozor.tracked_users WHERE project_id = :pa \gset
 SELECT id AS ub FROM dozor.tracked_users WHERE project_id = :pb \gset
+-- and a tombstone each (a cancel of a session that never arrived)
+SELECT dozor_cancel_session(:'key_a', 'a0000000-0000-4000-8000-000000000009'),
+       dozor_cancel_session(:'key_b', 'b0000000-0000-4000-8000-000000000009');
 
 -- Test roles: capability (membership in a dozor role) and scope (grants).
 --   viewer_a  dozor_viewer, granted A as viewer
@@ -164,11 +167,13 @@ INSERT INTO access_call (label, q) VALUES
     ('event_batches', 'SELECT count(*) FROM dozor.event_batches WHERE session_id = %2$s'),
     ('markers', 'SELECT count(*) FROM dozor.markers WHERE session_id = %2$s'),
     ('project_grants', 'SELECT count(*) FROM dozor.project_grants WHERE project_id = %1$s'),
+    ('session_tombstones', 'SELECT count(*) FROM dozor.session_tombstones WHERE project_id = %1$s'),
     ('my_grants', 'SELECT count(*) FROM dozor.my_grants WHERE project_id = %1$s'),
     ('my_projects', 'SELECT level FROM dozor.my_projects WHERE project_id = %1$s'),
     ('dozor_session_batches', 'SELECT count(*) FROM dozor_session_batches(%2$s)'),
     ('dozor_events', 'SELECT json_array_length(dozor_events(%2$s))'),
     ('dozor_markers', 'SELECT count(*) FROM dozor_markers(%2$s)'),
+    ('dozor_stream_markers', 'SELECT count(*) FROM dozor_stream_markers(%2$s)'),
     ('dozor_history', 'SELECT count(*) FROM dozor_history(%2$s)'),
     ('dozor_console', 'SELECT count(*) FROM dozor_console(%2$s)'),
     ('dozor_to_compressed', 'SELECT dozor_to_compressed(%2$s, 1700000100000)'),
@@ -194,6 +199,9 @@ INSERT INTO access_call (label, q) VALUES
     ('dozor_ingest', 'SELECT dozor_ingest(%4$s, sdk_body(%5$s, ''[{"type":3,"data":{"source":2,"type":2},"timestamp":1700000200000}]'')) = %2$s'),
     ('dozor_cancel_session', 'SELECT ''ok'' FROM dozor_cancel_session(%4$s, %5$s)'),
     ('dozor_delete_session', 'SELECT dozor_delete_session(%2$s)'),
+    ('dozor_erase_user', 'SELECT dozor_erase_user(%1$s, ''alice'')'),
+    ('dozor_tombstone_session', 'SELECT dozor_tombstone_session(%1$s, %5$s)'),
+    ('dozor_expire_tombstones', 'SELECT dozor_expire_tombstones(''0 days'')'),
     ('dozor_rotate_api_key', 'SELECT length(dozor_rotate_api_key(%1$s))'),
     ('dozor_create_project', 'SELECT count(*) FROM dozor_create_project(''x'')'),
     ('dozor_cleanup', 'SELECT dozor_cleanup(''0 days'') > 0'),
@@ -207,6 +215,8 @@ INSERT INTO access_call (label, q) VALUES
     ('delete event_batches', 'WITH w AS (DELETE FROM dozor.event_batches WHERE session_id = %2$s RETURNING 1) SELECT count(*) FROM w'),
     ('delete markers', 'WITH w AS (DELETE FROM dozor.markers WHERE session_id = %2$s RETURNING 1) SELECT count(*) FROM w'),
     ('delete tracked_users', 'WITH w AS (DELETE FROM dozor.tracked_users WHERE project_id = %1$s RETURNING 1) SELECT count(*) FROM w'),
+    ('insert session_tombstones', 'WITH w AS (INSERT INTO dozor.session_tombstones (project_id, external_id) VALUES (%1$s, gen_random_uuid()) RETURNING 1) SELECT count(*) FROM w'),
+    ('delete session_tombstones', 'WITH w AS (DELETE FROM dozor.session_tombstones WHERE project_id = %1$s RETURNING 1) SELECT count(*) FROM w'),
     ('update projects.name', 'WITH w AS (UPDATE dozor.projects SET name = ''x'' WHERE id = %1$s RETURNING 1) SELECT count(*) FROM w'),
     ('update projects.key_hash', 'WITH w AS (UPDATE dozor.projects SET key_hash = ''\x00'' WHERE id = %1$s RETURNING 1) SELECT count(*) FROM w'),
     ('delete projects', 'WITH w AS (DELETE FROM dozor.projects WHERE id = %1$s RETURNING 1) SELECT count(*) FROM w'),
@@ -281,6 +291,10 @@ SET ROLE regress_member_a;
 SELECT level FROM dozor.my_projects WHERE project_id = :pa;
 -- but write privileges come from dozor_admin, which member_a lacks
 SELECT expect_error(format('SELECT dozor_delete_session(%s)', :sa));
+RESET ROLE;
+-- erasure of a person is an admin's: a viewer is refused
+SET ROLE regress_viewer_b;
+SELECT expect_error(format('SELECT dozor_erase_user(%s, %L)', :pb, 'bob'));
 RESET ROLE;
 
 -- Retention as an admin deletes only in its projects.

@@ -11,8 +11,9 @@
  *                 dozor_viewer  the read functions, SELECT on the tables
  *                               (not on dozor.projects.key_hash)
  *                 dozor_admin   dozor_viewer (by membership) plus session
- *                               deletion, project creation, key rotation,
- *                               retention cleanup, dozor_grant/dozor_revoke
+ *                               deletion, erasure of a person, project
+ *                               creation, key rotation, retention
+ *                               cleanup, dozor_grant/dozor_revoke
  *   scope       rows of dozor.project_grants (project, role, level). A role
  *               sees a project when it is a member, directly or through
  *               other roles, of a role the project is granted to
@@ -270,6 +271,19 @@ ALTER TABLE dozor.markers ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON dozor.markers FOR SELECT
     USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = markers.session_id));
 
+-- Tombstones: an admin leaves them (dozor_erase_user) and expires them
+-- (dozor_cleanup) in its projects; the SDK's cancel runs as the owner.
+ALTER TABLE dozor.session_tombstones ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.session_tombstones FOR SELECT
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id));
+CREATE POLICY admin_insert ON dozor.session_tombstones FOR INSERT
+    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
+CREATE POLICY admin_update ON dozor.session_tombstones FOR UPDATE
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'))
+    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
+CREATE POLICY admin_delete ON dozor.session_tombstones FOR DELETE
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
+
 -- Everyone sees the grants that reach it; an admin sees and manages every
 -- grant of its projects.
 ALTER TABLE dozor.project_grants ENABLE ROW LEVEL SECURITY;
@@ -290,7 +304,7 @@ CREATE POLICY admin_delete ON dozor.project_grants FOR DELETE
 
 GRANT USAGE ON SCHEMA dozor TO dozor_viewer;
 GRANT SELECT ON dozor.tracked_users, dozor.sessions, dozor.event_batches, dozor.markers,
-                dozor.project_grants, dozor.my_grants, dozor.my_projects
+                dozor.project_grants, dozor.my_grants, dozor.my_projects, dozor.session_tombstones
     TO dozor_viewer;
 
 -- Every column of dozor.projects but the key hash: the secrets are the
@@ -315,6 +329,7 @@ GRANT DELETE ON dozor.sessions, dozor.tracked_users TO dozor_admin;
 -- for SELECT ... FOR UPDATE only: see the policy admin_lock
 GRANT UPDATE (id) ON dozor.sessions TO dozor_admin;
 GRANT INSERT (project_id, role, level), UPDATE (level), DELETE ON dozor.project_grants TO dozor_admin;
+GRANT INSERT (project_id, external_id), UPDATE (created_at), DELETE ON dozor.session_tombstones TO dozor_admin;
 
 -------------------------------------------------------------------------------
 -- Function privileges
@@ -350,7 +365,7 @@ BEGIN
             ('dozor_ingest', 'ingest'), ('dozor_cancel_session', 'ingest'),
             ('dozor_session_batches', 'viewer'), ('dozor_events', 'viewer'),
             ('dozor_keyframes', 'viewer'),
-            ('dozor_markers', 'viewer'), ('dozor_history', 'viewer'),
+            ('dozor_markers', 'viewer'), ('dozor_stream_markers', 'viewer'), ('dozor_history', 'viewer'),
             ('dozor_console', 'viewer'), ('dozor_to_compressed', 'viewer'),
             ('dozor_to_real', 'viewer'), ('dozor_session', 'viewer'),
             ('dozor_sessions', 'viewer'), ('dozor_sessions_summary', 'viewer'),
@@ -358,7 +373,9 @@ BEGIN
             ('dozor_delete_session', 'admin'), ('dozor_create_project', 'admin'),
             ('dozor_rotate_api_key', 'admin'), ('dozor_cleanup', 'admin'),
             ('dozor_grant', 'admin'), ('dozor_revoke', 'admin'),
-            ('dozor_require_project_admin', 'admin')
+            ('dozor_require_project_admin', 'admin'), ('dozor_erase_user', 'admin'),
+            ('dozor_tombstone_session', 'admin'), ('dozor_expire_tombstones', 'admin'),
+            ('dozor_lock', 'admin')
         ) AS c (name, class) ON c.name = p.proname
         WHERE d.classid = 'pg_catalog.pg_proc'::regclass
           AND d.refclassid = 'pg_catalog.pg_extension'::regclass

@@ -310,8 +310,8 @@ AS $$
         'trackedUser', CASE WHEN u.id IS NULL THEN NULL ELSE pg_catalog.jsonb_build_object(
             'id', u.id, 'userId', u.external_id, 'traits', u.traits) END,
         'markers', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.timestamp, m.id)
-            FROM dozor.markers m WHERE m.session_id = s.id), '[]'::jsonb))
+                'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.ord)
+            FROM @extschema@.dozor_stream_markers(s.id) WITH ORDINALITY AS m ("timestamp", kind, data, ord)), '[]'::jsonb))
     FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
     WHERE s.id = dozor_session.session_id
 $$;
@@ -481,7 +481,8 @@ $$;
 --
 -- Daily at 03:00 with pg_cron (in the database where pg_cron runs jobs):
 --   SELECT cron.schedule('dozor-retention', '0 3 * * *', $$SELECT dozor_cleanup('90 days')$$);
-CREATE FUNCTION @extschema@.dozor_cleanup(retention interval DEFAULT '90 days')
+CREATE FUNCTION @extschema@.dozor_cleanup(retention interval DEFAULT '90 days',
+                                          tombstone_ttl interval DEFAULT '7 days')
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
@@ -502,6 +503,7 @@ BEGIN
             USING ERRCODE = '22023', HINT = 'Sessions created more than this long ago are deleted, e.g. ''90 days''.';
     END IF;
     cutoff := pg_catalog.now() - retention;
+    PERFORM @extschema@.dozor_expire_tombstones(tombstone_ttl);
     FOR project IN SELECT p.id FROM dozor.projects p ORDER BY p.id LOOP
         -- keyset through the project's old sessions: each chunk starts
         -- after the last one, never rescanning what this call deleted

@@ -125,12 +125,26 @@ CREATE INDEX ON dozor.markers (session_id, kind, timestamp);
 CREATE INDEX ON dozor.markers (session_id, timestamp);
 CREATE INDEX ON dozor.markers (batch_id);
 
+-- Sessions the SDK cancelled (dozor_cancel_session) or a person's erasure
+-- removed (dozor_erase_user): a batch for one of them is acknowledged and
+-- discarded, so that a batch in flight cannot bring the session back.
+-- dozor_cleanup removes tombstones older than its tombstone_ttl. Keys are
+-- (project, session uuid), like the session's own.
+CREATE TABLE dozor.session_tombstones (
+    project_id  bigint NOT NULL REFERENCES dozor.projects (id) ON DELETE CASCADE,
+    external_id uuid NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (project_id, external_id)
+);
+CREATE INDEX ON dozor.session_tombstones (created_at);
+
 -- User data survives pg_dump / pg_restore.
 SELECT pg_catalog.pg_extension_config_dump('dozor.projects', '');
 SELECT pg_catalog.pg_extension_config_dump('dozor.tracked_users', '');
 SELECT pg_catalog.pg_extension_config_dump('dozor.sessions', '');
 SELECT pg_catalog.pg_extension_config_dump('dozor.event_batches', '');
 SELECT pg_catalog.pg_extension_config_dump('dozor.markers', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.session_tombstones', '');
 SELECT pg_catalog.pg_extension_config_dump('dozor.projects_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('dozor.tracked_users_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('dozor.sessions_id_seq', '');
@@ -303,8 +317,48 @@ RETURNS timestamptz
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT 'epoch'::timestamptz + ms * '1 millisecond'::interval $$;
 
+-- Takes the transaction-level advisory lock of one session of a project
+-- (what = 'session', key = its uuid) or of one tracked user (what = 'user',
+-- key = its external id); held to commit.
+--
+-- Ingest, cancel and erasure of a session serialize on it: each takes it
+-- before it reads or writes the session's tombstone. A row lock cannot do
+-- this: a cancel that overtakes the session's first batch has no row to
+-- lock, and an ingest that waited behind a cancel's DELETE would then
+-- insert a fresh session row (ON CONFLICT finds nothing left to conflict
+-- with). With the lock, an ingest either commits before the cancel takes
+-- it (and the cancel's DELETE, a later statement, sees its rows) or reads
+-- the tombstone after the cancel committed (each statement of READ
+-- COMMITTED takes a new snapshot). REPEATABLE READ would read a snapshot
+-- taken before the wait, so it is refused; SERIALIZABLE is safe (SSI
+-- aborts one of the two). Whoever needs both locks takes the user's first.
+-- Two int4 keys keep clear of applications' one-bigint advisory locks; a
+-- hash collision only makes two sessions wait for each other.
+CREATE FUNCTION @extschema@.dozor_lock(what text, project_id bigint, key text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+    IF what IS DISTINCT FROM 'session' AND what IS DISTINCT FROM 'user' THEN
+        RAISE EXCEPTION 'dozor_lock: what must be session or user (got %)', COALESCE(what, 'NULL')
+            USING ERRCODE = '22023';
+    ELSIF project_id IS NULL OR key IS NULL THEN
+        RAISE EXCEPTION 'dozor_lock: project_id and key must not be NULL' USING ERRCODE = '22023';
+    ELSIF pg_catalog.current_setting('transaction_isolation') = 'repeatable read' THEN
+        RAISE EXCEPTION 'ingest, cancel and erasure cannot lock a % under REPEATABLE READ isolation', what
+            USING ERRCODE = '0A000',
+                  HINT = 'Run ingest, cancel and erasure in READ COMMITTED (the default) or SERIALIZABLE transactions.';
+    END IF;
+    PERFORM pg_catalog.pg_advisory_xact_lock(
+        CASE what WHEN 'session' THEN 1685027329 ELSE 1685027330 END,
+        pg_catalog.hashtext(project_id::text || '/' || key));
+END
+$$;
+
 -- POST /api/ingest: one SDK batch, all of SPEC §3 in one transaction.
--- Returns the session's internal id.
+-- Returns the session's internal id, or NULL when the session was
+-- cancelled or erased (it has a tombstone): the batch is acknowledged and
+-- discarded, nothing is stored (HTTP 204, so the SDK does not retry).
 -- Runs as the extension owner (the API key is the check): the ingest role
 -- reads and writes no table itself.
 CREATE FUNCTION @extschema@.dozor_ingest(api_key text, body bytea, content_encoding text DEFAULT NULL)
@@ -330,6 +384,16 @@ BEGIN
     ELSE
         first_at := pg_catalog.now();
         last_at := first_at;
+    END IF;
+
+    -- A cancelled session stays cancelled (see dozor_lock for the race).
+    IF b.user_id IS NOT NULL THEN
+        PERFORM @extschema@.dozor_lock('user', project, b.user_id);
+    END IF;
+    PERFORM @extschema@.dozor_lock('session', project, b.session_id::text);
+    IF EXISTS (SELECT FROM dozor.session_tombstones t
+               WHERE t.project_id = project AND t.external_id = b.session_id) THEN
+        RETURN NULL;
     END IF;
 
     -- Create the session (metadata and counts are filled in below), or
@@ -421,13 +485,12 @@ BEGIN
         UPDATE dozor.sessions s SET (page_count, pathnames, first_url) = (
             SELECT pg_catalog.count(*)::integer,
                    COALESCE(pg_catalog.array_agg(v.pathname ORDER BY v.first_seen) FILTER (WHERE v.first_visit), '{}'),
-                   (pg_catalog.array_agg(v.url ORDER BY v.timestamp, v.id))[1]
-            FROM (SELECT m.id, m.timestamp, m.data->>'url' AS url, m.data->>'pathname' AS pathname,
-                         pg_catalog.min(m.timestamp) OVER (PARTITION BY m.data->>'pathname') AS first_seen,
-                         pg_catalog.row_number() OVER (PARTITION BY m.data->>'pathname' ORDER BY m.timestamp, m.id) = 1 AS first_visit
-                  FROM dozor.markers m
-                  WHERE m.session_id = sid AND m.kind = 'url'
-                    AND pg_catalog.jsonb_typeof(m.data->'pathname') = 'string' AND m.data->>'pathname' <> '') v)
+                   (pg_catalog.array_agg(v.url ORDER BY v.ord))[1]
+            FROM (SELECT m.ord, m.data->>'url' AS url, m.data->>'pathname' AS pathname,
+                         pg_catalog.min(m.ord) OVER (PARTITION BY m.data->>'pathname') AS first_seen,
+                         pg_catalog.row_number() OVER (PARTITION BY m.data->>'pathname' ORDER BY m.ord) = 1 AS first_visit
+                  FROM @extschema@.dozor_stream_markers(sid, 'url') WITH ORDINALITY AS m ("timestamp", kind, data, ord)
+                  WHERE pg_catalog.jsonb_typeof(m.data->'pathname') = 'string' AND m.data->>'pathname' <> '') v)
         WHERE s.id = sid;
     END IF;
 
@@ -445,8 +508,51 @@ BEGIN
 END
 $$;
 
--- POST /api/sessions/cancel: hard delete, scoped to the key's project.
--- Runs as the extension owner, like dozor_ingest: the API key is the check.
+-- Deletes a project's session by uuid, with its batches and markers, and
+-- leaves its tombstone (renewed if there was one); true when a session was
+-- deleted. The tombstone is left either way: a cancel may overtake the
+-- session's first batch.
+CREATE FUNCTION @extschema@.dozor_tombstone_session(project_id bigint, session_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+    PERFORM @extschema@.dozor_lock('session', project_id, session_id::text);
+    INSERT INTO dozor.session_tombstones AS t (project_id, external_id)
+    VALUES (dozor_tombstone_session.project_id, dozor_tombstone_session.session_id)
+    ON CONFLICT ON CONSTRAINT session_tombstones_pkey DO UPDATE SET created_at = pg_catalog.now();
+    DELETE FROM dozor.sessions s
+    WHERE s.project_id = dozor_tombstone_session.project_id
+      AND s.external_id = dozor_tombstone_session.session_id;
+    RETURN FOUND;
+END
+$$;
+
+-- Removes the tombstones older than tombstone_ttl (dozor_cleanup calls
+-- it); returns how many. Until then a tombstone discards every batch of
+-- its session.
+CREATE FUNCTION @extschema@.dozor_expire_tombstones(tombstone_ttl interval DEFAULT '7 days')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF tombstone_ttl IS NULL OR tombstone_ttl < interval '0' THEN
+        RAISE EXCEPTION 'tombstone_ttl must be a non-negative interval (got %)', COALESCE(tombstone_ttl::text, 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = 'Batches of a cancelled session are discarded for this long, e.g. ''7 days''.';
+    END IF;
+    DELETE FROM dozor.session_tombstones t WHERE t.created_at < pg_catalog.now() - tombstone_ttl;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- POST /api/sessions/cancel: hard delete, scoped to the key's project,
+-- leaving a tombstone: batches of the session that arrive later (already
+-- in flight when the SDK cancelled) are discarded. Runs as the extension
+-- owner, like dozor_ingest: the API key is the check.
 CREATE FUNCTION @extschema@.dozor_cancel_session(api_key text, session_id uuid)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -455,8 +561,10 @@ AS $$
 DECLARE
     project bigint := @extschema@.dozor_project_of_key(api_key);
 BEGIN
-    DELETE FROM dozor.sessions s
-    WHERE s.project_id = project AND s.external_id = dozor_cancel_session.session_id;
+    IF dozor_cancel_session.session_id IS NULL THEN
+        RAISE EXCEPTION 'dozor_cancel_session: session_id must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    PERFORM @extschema@.dozor_tombstone_session(project, dozor_cancel_session.session_id);
 END
 $$;
 
@@ -467,6 +575,43 @@ LANGUAGE sql VOLATILE STRICT
 AS $$
     WITH gone AS (DELETE FROM dozor.sessions s WHERE s.id = dozor_delete_session.session_id RETURNING 1)
     SELECT EXISTS (SELECT 1 FROM gone)
+$$;
+
+-- Erasure of a person (GDPR art. 17): deletes a project's tracked user and
+-- every session linked to it, with their batches and markers, in one
+-- transaction, leaving a tombstone per session so that batches still in
+-- flight cannot bring one back; returns how many sessions it removed (0
+-- for an unknown user). Holding the user's lock (see dozor_lock), no batch
+-- can link another session to the user meanwhile; a batch that identifies
+-- the same user id after the erasure commits starts a new tracked user.
+CREATE FUNCTION @extschema@.dozor_erase_user(project_id bigint, external_id text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    uid bigint;
+    sess uuid;
+    n bigint := 0;
+BEGIN
+    IF dozor_erase_user.project_id IS NULL OR dozor_erase_user.external_id IS NULL THEN
+        RAISE EXCEPTION 'dozor_erase_user: project_id and external_id must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    PERFORM @extschema@.dozor_require_project_admin(dozor_erase_user.project_id);
+    PERFORM @extschema@.dozor_lock('user', dozor_erase_user.project_id, dozor_erase_user.external_id);
+    SELECT u.id INTO uid FROM dozor.tracked_users u
+    WHERE u.project_id = dozor_erase_user.project_id AND u.external_id = dozor_erase_user.external_id;
+    IF uid IS NULL THEN
+        RETURN 0;
+    END IF;
+    FOR sess IN SELECT s.external_id FROM dozor.sessions s
+                WHERE s.tracked_user_id = uid ORDER BY s.external_id LOOP
+        IF @extschema@.dozor_tombstone_session(dozor_erase_user.project_id, sess) THEN
+            n := n + 1;
+        END IF;
+    END LOOP;
+    DELETE FROM dozor.tracked_users u WHERE u.id = uid;
+    RETURN n;
+END
 $$;
 
 -------------------------------------------------------------------------------
@@ -556,6 +701,23 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 -- that dozor_markers can take an argument named kind as well).
 CREATE TYPE @extschema@.dozor_marker AS ("timestamp" bigint, kind text, data jsonb);
 
+-- Markers of a session (of one kind, or all when kind is NULL) in the
+-- stream's order (SPEC §5.2): by timestamp; at one timestamp the session's
+-- initial url marker first, then batch order (first_timestamp, id) and
+-- position in the batch, exactly as dozor_events and dozor_history order
+-- events, whatever order the batches arrived in. Callers keep the order
+-- with WITH ORDINALITY (which also keeps this from being inlined).
+CREATE FUNCTION @extschema@.dozor_stream_markers(session_id bigint, kind text DEFAULT NULL)
+RETURNS TABLE ("timestamp" bigint, kind text, data jsonb)
+LANGUAGE sql STABLE
+AS $$
+    SELECT m.timestamp, m.kind, m.data
+    FROM dozor.markers m
+    LEFT JOIN dozor.event_batches b ON b.id = m.batch_id
+    WHERE m.session_id = $1 AND ($2 IS NULL OR m.kind = $2)
+    ORDER BY m.timestamp, m.batch_id IS NOT NULL, b.first_timestamp, m.batch_id, m.event_index, m.id
+$$;
+
 -- Markers of a session by timestamp; kind filter: NULL or '' (all), url, identity.
 CREATE FUNCTION @extschema@.dozor_markers(session_id bigint, kind text DEFAULT NULL)
 RETURNS SETOF @extschema@.dozor_marker
@@ -567,10 +729,10 @@ BEGIN
             USING ERRCODE = '22023', HINT = 'Use url, identity, or NULL for all markers.';
     END IF;
     RETURN QUERY
-        SELECT m.timestamp, m.kind, m.data FROM dozor.markers m
-        WHERE m.session_id = dozor_markers.session_id
-          AND (COALESCE(dozor_markers.kind, '') = '' OR m.kind = dozor_markers.kind)
-        ORDER BY m.timestamp, m.id;
+        SELECT m.timestamp, m.kind, m.data
+        FROM @extschema@.dozor_stream_markers(dozor_markers.session_id, NULLIF(dozor_markers.kind, ''))
+             WITH ORDINALITY AS m ("timestamp", kind, data, ord)
+        ORDER BY m.ord;
 END
 $$;
 

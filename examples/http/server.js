@@ -98,6 +98,8 @@ async function route(req, res) {
   }
   if (req.method === 'POST' && p === '/api/ingest') {
     const body = await readBody(req);
+    // NULL: the session was cancelled or erased and the batch discarded.
+    // Still 204: the batch is acknowledged, so the SDK must not retry it.
     await query('SELECT dozor_ingest($1, $2, $3)',
       [req.headers['x-dozor-public-key'] ?? null, body, req.headers['content-encoding'] ?? null]);
     return send(res, 204, undefined, CORS);
@@ -108,6 +110,16 @@ async function route(req, res) {
     await query(`SELECT dozor_cancel_session($1, coalesce($2::jsonb ->> 'sessionId', '')::uuid)`,
       [req.headers['x-dozor-public-key'] ?? null, body]);
     return send(res, 204, undefined, CORS);
+  }
+  // Erasure of a person (dashboard side, as the connected role: dozor_admin
+  // with an admin grant on the project, else 403): every session of the
+  // project's tracked user, and the user.
+  const erase = req.method === 'DELETE' && /^\/api\/projects\/([^/]+)\/users\/([^/]+)$/.exec(p);
+  if (erase) {
+    let userId;
+    try { userId = decodeURIComponent(erase[2]); } catch { throw new HttpError(400, 'bad user id in path'); }
+    const [row] = await query('SELECT dozor_erase_user($1::bigint, $2) AS n', [erase[1], userId]);
+    return send(res, 200, { sessionsRemoved: row.n }, noStore);
   }
   const m = req.method === 'GET' && /^\/api\/sessions\/([^/]+)(?:\/(events|markers|history|console))?$/.exec(p);
   if (m) return send(res, 200, await reads[m[2] || ''](m[1], url.searchParams), noStore);

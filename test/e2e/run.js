@@ -283,6 +283,42 @@ async function checkCancel(db, apiKey, otherKey) {
   same('cancel: other project no-op, wrong key 401, bad or no id 400, own key deletes, repeat is a no-op',
     [before, a.status, mid, w.status, bad.status, none.status, c.status, after, again.status],
     [{ s: 1, b: 1 }, 204, { s: 1, b: 1 }, 401, 400, 400, 204, { s: 0, b: 0 }, 204]);
+  // A batch that was in flight when the SDK cancelled: acknowledged (204,
+  // no retry) and discarded, plain or gzip.
+  const late = JSON.stringify({ sessionId: sid, events: [{ ...events[0], timestamp: 1700000005000 }] });
+  const plain = await http('POST', '/api/ingest', { key: apiKey, body: late });
+  const gz = await http('POST', '/api/ingest', { key: apiKey, body: zlib.gzipSync(late), encoding: 'gzip' });
+  same('cancel: late batches after the cancel answer 204 and store nothing (plain, gzip)',
+    [plain.status, gz.status, await count()], [204, 204, { s: 0, b: 0 }]);
+}
+
+// Erasure of a person through the dashboard endpoint: the user's sessions in
+// the project go (and stay gone), the namesake in another project stays.
+async function checkErase(db, apiKey, otherKey) {
+  const user = 'erase me/é';
+  const sids = [crypto.randomUUID(), crypto.randomUUID()];
+  const body = (sid, ts) => JSON.stringify({ sessionId: sid,
+    events: [{ type: 3, data: { source: 2, type: 2 }, timestamp: ts }],
+    metadata: { url: 'https://a.test/', referrer: '', userAgent: 'e2e', screenWidth: 1, screenHeight: 1,
+      language: 'en', userIdentity: { userId: user } } });
+  for (const sid of sids) await http('POST', '/api/ingest', { key: apiKey, body: body(sid, 1700000000000) });
+  await http('POST', '/api/ingest', { key: otherKey, body: body(sids[0], 1700000000000) });
+  const project = async (key) => (await db.query('SELECT dozor_project_of_key($1) AS p', [key])).rows[0].p;
+  const [pa, pb] = [await project(apiKey), await project(otherKey)];
+  const rows = async (p) => (await db.query(`SELECT count(*)::int AS n FROM dozor.sessions s
+      JOIN dozor.tracked_users u ON u.id = s.tracked_user_id WHERE s.project_id = $1 AND u.external_id = $2`,
+  [p, user])).rows[0].n;
+  const url = (p) => `/api/projects/${p}/users/${encodeURIComponent(user)}`;
+  const before = [await rows(pa), await rows(pb)];
+  const erased = await http('DELETE', url(pa));
+  const late = await http('POST', '/api/ingest', { key: apiKey, body: body(sids[1], 1700000009000) });
+  const left = (await db.query('SELECT count(*)::int AS n FROM dozor.sessions WHERE project_id = $1 AND external_id = ANY($2::uuid[])',
+    [pa, sids])).rows[0].n;
+  const again = await http('DELETE', url(pa));
+  const junk = await http('DELETE', '/api/projects/abc/users/x');
+  same('erase: 200 with the count, a late batch 204 and discarded, the other project untouched, again 0, bad id 400',
+    [before, erased.status, erased.json, late.status, left, await rows(pb), again.json, junk.status],
+    [[2, 1], 200, { sessionsRemoved: 2 }, 204, 0, 1, { sessionsRemoved: 0 }, 400]);
 }
 
 // The committed sample session (test/data/sample-session): replayed through
@@ -373,8 +409,10 @@ async function checkForbidden(db, apiKey) {
     const body = JSON.stringify({ sessionId: crypto.randomUUID(), events: [] });
     const a = await http('POST', '/api/ingest', { key: apiKey, body, base });
     const b = await http('GET', '/api/sessions/1/history', { base });
-    check('a role without grants: ingest and reads answer 403 (SQLSTATE 42501)',
-      a.status === 403 && b.status === 403, `${a.status} ${a.text} / ${b.status} ${b.text}`);
+    const e = await http('DELETE', '/api/projects/1/users/x', { base });
+    check('a role without grants: ingest, reads and erasure answer 403 (SQLSTATE 42501)',
+      a.status === 403 && b.status === 403 && e.status === 403,
+      `${a.status} ${a.text} / ${b.status} ${b.text} / ${e.status} ${e.text}`);
   } finally {
     const exited = new Promise((r) => child.once('exit', r));
     child.kill('SIGTERM');
@@ -441,6 +479,7 @@ async function main() {
     if (sample) await screenshot(browser, sample.id, path.join(OUT, 'feed-sample.png'));
     sizes.sample = { events: sample ? sample.evs.length : 0, batches: sample ? sample.batches : 0 };
     await checkCancel(db, apiKey, otherKey);
+    await checkErase(db, apiKey, otherKey);
     await checkBadClients(db, apiKey);
     await checkForbidden(db, apiKey);
   } finally {
