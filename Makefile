@@ -34,7 +34,7 @@ DATA        = $(wildcard upgrade/dozor--*--*.sql)
 EXTRA_CLEAN = dozor--$(EXTVERSION).sql $(OBJS:.o=.d)
 
 # In order: setup defines the helpers the others use.
-REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers activity corruption player dashboard access
+REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers activity corruption player dashboard access partitions
 REGRESS_OPTS = --load-extension=dozor
 
 SHLIB_LINK += -ldeflate
