@@ -37,7 +37,8 @@ WHERE a.attrelid = ('dozor.' || dozor_partition_name('event_batches', dozor_day(
 
 -- Stored sessions of other days: one session is ingested, then cloned into
 -- sessions of the days below, created at the given time (batches and
--- markers copied with every column, whatever the columns are).
+-- markers copied with every column, whatever the columns are; batch ids
+-- are kept, as markers point at them and keys are per session).
 SELECT ingest_events('5a0e0000-0000-4000-8000-000000000001',
     evs(u(1700000000000, '/a'), c(1700000000500, 'error'), o(1700000001000), i(1700000001500, 'part-user')),
     'https://shop.example/a') AS template \gset
@@ -61,7 +62,7 @@ BEGIN
         EXECUTE format('INSERT INTO dozor.%1$I (session_id, %2$s) SELECT $1, %2$s FROM dozor.%1$I WHERE session_id = $2',
             cols, (SELECT string_agg(quote_ident(attname), ', ') FROM pg_attribute
                    WHERE attrelid = ('dozor.' || cols)::regclass AND attnum > 0 AND NOT attisdropped
-                     AND attname NOT IN ('id', 'session_id')))
+                     AND attname <> 'session_id' AND (attname <> 'id' OR cols = 'event_batches')))
             USING new_id, src;
     END LOOP;
     RETURN new_id;
@@ -77,7 +78,7 @@ FROM (VALUES (1, date_trunc('day', now() - interval '100 days') + interval '1 ho
              (3, date_trunc('day', now() - interval '99 days') + interval '5 hours'),
              (4, date_trunc('day', now() - interval '50 days')),
              (5, date_trunc('day', now() - interval '91 days') + interval '1 minute'),
-             (6, now() - interval '90 days' + interval '1 second'),
+             (6, now() - interval '90 days' + interval '10 minutes'),
              (7, date_trunc('day', now() - interval '90 days'))) AS v(g, t);
 SELECT n, id / 137438953472 - dozor_day(now()) AS day, dozor_day(t) - dozor_day(now()) AS created_day,
        (SELECT count(*) FROM dozor.event_batches b WHERE b.session_id = p.id) AS batches,

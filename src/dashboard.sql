@@ -311,7 +311,7 @@ AS $$
             'id', u.id, 'userId', u.external_id, 'traits', u.traits) END,
         'markers', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
                 'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.timestamp, m.id)
-            FROM dozor.markers m WHERE m.session_id = s.id), '[]'::jsonb))
+            FROM dozor.markers m WHERE m.session_id = dozor_session.session_id), '[]'::jsonb))
     FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
     WHERE s.id = dozor_session.session_id
 $$;
