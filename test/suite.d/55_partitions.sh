@@ -146,6 +146,10 @@ for sid in $old $tmpl; do
   check_call "dozor_console ($sid)" "$(six "SELECT count(*) FROM dozor_console($sid);")" $sid
   check_call "dozor_markers ($sid)" "$(six "SELECT count(*) FROM dozor_markers($sid); SELECT count(*) FROM dozor_markers($sid, 'url');")" $sid
   check_call "dozor_session_batches ($sid)" "$(six "SELECT count(*) FROM dozor_session_batches($sid);")" $sid
+  check_call "dozor_session_batches, a page ($sid)" \
+    "$(six "SELECT count(*) FROM dozor_session_batches($sid, NULL, 1); SELECT count(*) FROM dozor_session_batches($sid, (SELECT next_cursor FROM dozor_session_batches($sid, NULL, 1)), 1);")" $sid
+  check_call "dozor_events, a window ($sid)" "$(six "SELECT length(dozor_events($sid, false, 30000, 5000, 1700000005000, 1700000010000)::text);")" $sid
+  check_call "dozor_keyframes ($sid)" "$(six "SELECT count(*) FROM dozor_keyframes($sid);")" $sid
   check_call "dozor_to_compressed ($sid)" "$(six "SELECT dozor_to_compressed($sid, 5000);")" $sid
   check_call "dozor_to_real ($sid)" "$(six "SELECT dozor_to_real($sid, 5000);")" $sid
   check_call "dozor_session ($sid)" "$(six "SELECT length(dozor_session($sid)::text);")" $sid
