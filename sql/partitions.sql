@@ -85,6 +85,21 @@ SELECT n, id / 137438953472 - dozor_day(now()) AS day, dozor_day(t) - dozor_day(
        (SELECT count(*) FROM dozor.markers m WHERE m.session_id = p.id) AS markers
 FROM part_old p ORDER BY n;
 
+-- Exactly-once across days: a session created yesterday takes today's
+-- batches (and their retries, stored once) in yesterday's partition.
+SELECT dozor_add_day(dozor_day(now()) - 1) AS made_yesterday;
+INSERT INTO dozor.sessions (id, project_id, external_id, started_at, ended_at, created_at)
+VALUES ((dozor_day(now()) - 1)::bigint * 137438953472 + nextval('dozor.sessions_id_seq'), :proj,
+        '5a0e0000-0000-4000-8000-0000000000aa', now() - interval '1 day', now() - interval '1 day',
+        now() - interval '1 day')
+RETURNING id AS yesterday \gset
+SELECT count(DISTINCT ingest_events('5a0e0000-0000-4000-8000-0000000000aa', evs(o(1700000000000), o(1700000000100))))
+       AS sessions, count(*) AS calls
+FROM generate_series(1, 3);
+SELECT count(*) AS batches, min(tableoid::regclass::text) = 'dozor.' || dozor_partition_name('event_batches', dozor_day(now()) - 1) AS in_yesterdays
+FROM dozor.event_batches WHERE session_id = :yesterday;
+DELETE FROM dozor.sessions WHERE id = :yesterday;
+
 -- The storage report: per day and project, and the day's total.
 SELECT s.day - current_date AS day, s.project_id = :proj AS this_project, s.sessions, s.batches, s.events,
        s.stored_bytes = (SELECT size_bytes FROM dozor.sessions WHERE id = :template) * s.sessions AS bytes_ok,
