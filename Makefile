@@ -24,16 +24,17 @@ OBJS = \
 	src/mapping.o
 
 # The install script: the core (tables, ingest, read side), then the
-# dashboard's queries, then access control, concatenated to the versioned
-# name. Each part is one concern; together they are one install script.
-INSTALL_PARTS = src/dozor.sql src/dashboard.sql src/access.sql
+# dashboard's queries, then partition management, then access control,
+# concatenated to the versioned name. Each part is one concern; together
+# they are one install script.
+INSTALL_PARTS = src/dozor.sql src/dashboard.sql src/partitions.sql src/access.sql
 DATA_built  = dozor--$(EXTVERSION).sql
 # Upgrade scripts, one per step; ALTER EXTENSION dozor UPDATE chains them.
 DATA        = $(wildcard upgrade/dozor--*--*.sql)
 EXTRA_CLEAN = dozor--$(EXTVERSION).sql $(OBJS:.o=.d)
 
 # In order: setup defines the helpers the others use.
-REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers activity corruption player dashboard tombstones access
+REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers activity corruption player dashboard tombstones access partitions
 REGRESS_OPTS = --load-extension=dozor
 
 SHLIB_LINK += -ldeflate

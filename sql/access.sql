@@ -95,8 +95,16 @@ $$;
 SELECT c.relname, c.relkind, c.relrowsecurity AS rls,
        access_privs('regress_nobody', c.oid) AS public, access_privs('dozor_ingest', c.oid) AS ingest,
        access_privs('dozor_viewer', c.oid) AS viewer, access_privs('dozor_admin', c.oid) AS admin
-FROM pg_class c WHERE c.relnamespace = 'dozor'::regnamespace AND c.relkind IN ('r', 'v', 'S')
+FROM pg_class c WHERE c.relnamespace = 'dozor'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'S')
+  AND NOT c.relispartition
 ORDER BY c.relkind, c.relname;
+-- Partitions (made at run time, one per day) grant nothing and have no
+-- policies: every role reads them through their parent's policies.
+SELECT count(*) > 0 AS has_partitions,
+       count(*) FILTER (WHERE access_privs('regress_nobody', c.oid) || access_privs('dozor_ingest', c.oid)
+                              || access_privs('dozor_viewer', c.oid) || access_privs('dozor_admin', c.oid)
+                              <> '----------------') AS granting
+FROM pg_class c WHERE c.relnamespace = 'dozor'::regnamespace AND c.relispartition;
 -- The key hash and the columns an admin may write.
 SELECT a.attrelid::regclass AS relation, a.attname,
        has_column_privilege('dozor_viewer', a.attrelid, a.attnum, 'SELECT') AS viewer_select,

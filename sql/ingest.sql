@@ -30,8 +30,11 @@ FROM dozor.sessions WHERE id = :sid;
 SELECT count(*) AS initial_url_markers FROM dozor.markers WHERE session_id = :sid AND batch_id IS NULL;
 
 -- Retry: the same batch three times is stored once; counts unchanged.
+-- (The id is today * 2^37 + the sequence: the low bits are the first.)
 SELECT dozor_ingest(:'key', sdk_body('0b6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d',
   '[{"type":5,"data":{"tag":"dozor:url","payload":{"url":"https://shop.example/pay","pathname":"/pay"}},"timestamp":1700000010000}]'))
+  % 137438953472 AS id_low_bits,
+  dozor_day(now()) = :sid / 137438953472 AS id_day_is_today
 FROM generate_series(1, 3);
 SELECT count(*) AS batches, sum(event_count) AS events FROM dozor.event_batches WHERE session_id = :sid;
 SELECT event_count FROM dozor.sessions WHERE id = :sid;

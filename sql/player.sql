@@ -99,4 +99,6 @@ SELECT expect_error(format('SELECT * FROM dozor_session_batches(%s, NULL, 1001)'
 SELECT expect_error(format('SELECT * FROM dozor_session_batches(%s, ''not-a-cursor'', 10)', :ps));
 -- a cursor only continues the session it came from
 SELECT next_cursor AS c1 FROM dozor_session_batches(:ps, NULL, 1) \gset
-SELECT expect_error(format('SELECT * FROM dozor_session_batches(%s, %L, 10)', :ps + 1, :'c1'));
+-- (session ids carry today's date: shown by name)
+SELECT replace(replace(expect_error(format('SELECT * FROM dozor_session_batches(%s, %L, 10)', :ps + 1, :'c1')),
+               (:ps + 1)::text, 'ps+1'), :ps::text, 'ps') AS expect_error;

@@ -362,6 +362,7 @@ BEGIN
             ('dozor_map_to_compressed', 'public'), ('dozor_map_to_real', 'public'),
             ('dozor_cursor_ts_key', 'public'), ('dozor_cursor_encode', 'public'),
             ('dozor_cursor_decode', 'public'), ('dozor_check_page_limit', 'public'),
+            ('dozor_day', 'public'), ('dozor_partition_name', 'public'),
             ('dozor_ingest', 'ingest'), ('dozor_cancel_session', 'ingest'),
             ('dozor_session_batches', 'viewer'), ('dozor_events', 'viewer'),
             ('dozor_keyframes', 'viewer'),
@@ -375,7 +376,7 @@ BEGIN
             ('dozor_grant', 'admin'), ('dozor_revoke', 'admin'),
             ('dozor_require_project_admin', 'admin'), ('dozor_erase_user', 'admin'),
             ('dozor_tombstone_session', 'admin'), ('dozor_expire_tombstones', 'admin'),
-            ('dozor_lock', 'admin')
+            ('dozor_lock', 'admin'), ('dozor_storage', 'admin')
         ) AS c (name, class) ON c.name = p.proname
         WHERE d.classid = 'pg_catalog.pg_proc'::regclass
           AND d.refclassid = 'pg_catalog.pg_extension'::regclass

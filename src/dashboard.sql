@@ -469,14 +469,25 @@ $$;
 -------------------------------------------------------------------------------
 
 -- Deletes the sessions created before now() - retention, with their
--- batches and markers (foreign key cascades); returns how many. Tracked
--- users stay (they may come back). Works project by project in chunks of
--- 1000 along (project_id, created_at, id), each chunk one DELETE whose
--- cascades run at its end, so memory stays bounded however much is due;
--- rows locked by a concurrent ingest are skipped (SKIP LOCKED), never
--- waited for, and go at the next run. Everything is one transaction (a
--- function cannot commit): the deleted rows stay locked until it commits,
--- which only matters to a write to one of those old sessions. Running it
+-- batches and markers; returns how many. Tracked users stay (they may come
+-- back). Two ways, in this order:
+--   * session by session: sessions created before the cutoff that are not
+--     in a whole expired day (the partial day at the cutoff, 0.1.0's rows,
+--     and, for a caller who may not drop days, everything due). Project by
+--     project in chunks of 1000 along (project_id, created_at, id), each
+--     chunk one DELETE whose cascades run at its end, so memory stays
+--     bounded; rows locked by a concurrent ingest are skipped (SKIP
+--     LOCKED), never waited for, and go at the next run. Row-level security
+--     applies: an admin deletes in its own projects only.
+--   * whole days (src/partitions.sql, dozor_drop_expired_days): partitions
+--     of days that ended before the cutoff are dropped, then their
+--     sessions deleted. This writes a few kB of WAL where deleting the rows
+--     would write the whole day's data again. It is global (every
+--     project's rows of the day), so it runs only for roles that may
+--     execute dozor_drop_expired_days: the extension owner and superusers.
+--     It comes last, because its ACCESS EXCLUSIVE lock on the partitioned
+--     tables is held until the transaction ends.
+-- Everything is one transaction (a function cannot commit). Running it
 -- twice deletes nothing the second time.
 --
 -- Daily at 03:00 with pg_cron (in the database where pg_cron runs jobs):
@@ -495,6 +506,10 @@ DECLARE
     project bigint;
     last_at timestamptz;
     last_id bigint;
+    by_day boolean := pg_catalog.has_function_privilege(
+        '@extschema@.dozor_drop_expired_days(timestamptz)', 'EXECUTE');
+    -- sessions with ids in [2^37, day_ids) are in whole expired days
+    day_ids bigint := 0;
 BEGIN
     IF retention IS NULL THEN
         RAISE EXCEPTION 'retention must not be NULL' USING ERRCODE = '22023';
@@ -504,6 +519,9 @@ BEGIN
     END IF;
     cutoff := pg_catalog.now() - retention;
     PERFORM @extschema@.dozor_expire_tombstones(tombstone_ttl);
+    IF by_day THEN
+        day_ids := @extschema@.dozor_day(cutoff)::bigint * 137438953472;
+    END IF;
     FOR project IN SELECT p.id FROM dozor.projects p ORDER BY p.id LOOP
         -- keyset through the project's old sessions: each chunk starts
         -- after the last one, never rescanning what this call deleted
@@ -517,6 +535,7 @@ BEGIN
                     SELECT c.id FROM dozor.sessions c
                     WHERE c.project_id = project AND c.created_at < cutoff
                       AND (c.created_at, c.id) > (last_at, last_id)
+                      AND NOT (c.id >= 137438953472 AND c.id < day_ids)
                     ORDER BY c.created_at, c.id
                     LIMIT chunk
                     FOR UPDATE SKIP LOCKED)
@@ -527,6 +546,9 @@ BEGIN
             total := total + n;
         END LOOP;
     END LOOP;
+    IF by_day THEN
+        total := total + @extschema@.dozor_drop_expired_days(cutoff);
+    END IF;
     RETURN total;
 END
 $$;

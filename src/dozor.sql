@@ -14,7 +14,8 @@ CREATE SCHEMA IF NOT EXISTS dozor;
 -- carry their positions through pg_dump/pg_restore.
 CREATE SEQUENCE dozor.projects_id_seq;
 CREATE SEQUENCE dozor.tracked_users_id_seq;
-CREATE SEQUENCE dozor.sessions_id_seq;
+-- The low 37 bits of a session id (src/partitions.sql): 2^37 - 1 at most.
+CREATE SEQUENCE dozor.sessions_id_seq MAXVALUE 137438953471;
 CREATE SEQUENCE dozor.event_batches_id_seq;
 CREATE SEQUENCE dozor.markers_id_seq;
 
@@ -37,8 +38,27 @@ CREATE TABLE dozor.tracked_users (
     UNIQUE (project_id, external_id)
 );
 
+-- The UTC day of a moment: days since 1970-01-01.
+CREATE FUNCTION @extschema@.dozor_day(ts timestamptz)
+RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT pg_catalog.floor(EXTRACT(epoch FROM ts) / 86400)::integer $$;
+
+-- A new session's id: its creation day (server clock, UTC) * 2^37 + the
+-- sequence. The day is the partition key of the session's batches and
+-- markers, so it is fixed for the session's life, and a lookup by session
+-- id alone prunes to one partition. Ids stay below 2^53 (exact as JSON
+-- numbers in JavaScript) until the year 2149; the sequence stops at 2^37-1.
+CREATE FUNCTION @extschema@.dozor_next_session_id()
+RETURNS bigint
+LANGUAGE sql VOLATILE
+AS $$
+    SELECT @extschema@.dozor_day(pg_catalog.now())::bigint * 137438953472
+           + pg_catalog.nextval('dozor.sessions_id_seq')
+$$;
+
 CREATE TABLE dozor.sessions (
-    id              bigint PRIMARY KEY DEFAULT pg_catalog.nextval('dozor.sessions_id_seq'),
+    id              bigint PRIMARY KEY DEFAULT @extschema@.dozor_next_session_id(),
     project_id      bigint NOT NULL REFERENCES dozor.projects (id) ON DELETE CASCADE,
     external_id     uuid NOT NULL,
     tracked_user_id bigint REFERENCES dozor.tracked_users (id) ON DELETE SET NULL,
@@ -73,8 +93,12 @@ CREATE INDEX ON dozor.sessions (tracked_user_id);
 CREATE INDEX ON dozor.sessions (project_id, created_at);
 CREATE INDEX ON dozor.sessions USING gin (pathnames);
 
+-- Batches and markers are range-partitioned by session id, one partition
+-- per day of session creation (src/partitions.sql makes and drops them):
+-- all rows of a session share one partition, retention drops whole days,
+-- and every unique key includes session_id, as partitioning requires.
 CREATE TABLE dozor.event_batches (
-    id              bigint PRIMARY KEY DEFAULT pg_catalog.nextval('dozor.event_batches_id_seq'),
+    id              bigint NOT NULL DEFAULT pg_catalog.nextval('dozor.event_batches_id_seq'),
     session_id      bigint NOT NULL REFERENCES dozor.sessions (id) ON DELETE CASCADE,
     first_timestamp bigint NOT NULL,
     last_timestamp  bigint NOT NULL,
@@ -102,8 +126,9 @@ CREATE TABLE dozor.event_batches (
     -- their union over the batches is the session's activity whatever the
     -- arrival order
     active_ranges   int8multirange NOT NULL DEFAULT '{}',
+    PRIMARY KEY (session_id, id),
     UNIQUE (session_id, content_hash)
-);
+) PARTITION BY RANGE (session_id);
 CREATE INDEX ON dozor.event_batches (session_id, first_timestamp, id);
 -- The gzip blob never compresses further: skip pglz, store out of line.
 -- The small index stays in the row so the history reads no TOAST.
@@ -111,19 +136,20 @@ ALTER TABLE dozor.event_batches ALTER COLUMN data SET STORAGE EXTERNAL;
 ALTER TABLE dozor.event_batches ALTER COLUMN timeline SET STORAGE MAIN;
 
 CREATE TABLE dozor.markers (
-    id          bigint PRIMARY KEY DEFAULT pg_catalog.nextval('dozor.markers_id_seq'),
+    id          bigint NOT NULL DEFAULT pg_catalog.nextval('dozor.markers_id_seq'),
     session_id  bigint NOT NULL REFERENCES dozor.sessions (id) ON DELETE CASCADE,
     -- the batch and position of the Custom event; NULL for the initial url
-    -- marker that ingest derives from metadata.url
-    batch_id    bigint REFERENCES dozor.event_batches (id) ON DELETE CASCADE,
+    -- marker that ingest derives from metadata.url. No foreign key: a batch
+    -- is never deleted alone, its markers go with the session or the day.
+    batch_id    bigint,
     event_index integer,
     timestamp   bigint NOT NULL,
     kind        text NOT NULL,
-    data        jsonb
-);
+    data        jsonb,
+    PRIMARY KEY (session_id, id)
+) PARTITION BY RANGE (session_id);
 CREATE INDEX ON dozor.markers (session_id, kind, timestamp);
 CREATE INDEX ON dozor.markers (session_id, timestamp);
-CREATE INDEX ON dozor.markers (batch_id);
 
 -- Sessions the SDK cancelled (dozor_cancel_session) or a person's erasure
 -- removed (dozor_erase_user): a batch for one of them is acknowledged and
@@ -378,6 +404,8 @@ DECLARE
     start_moved boolean := false;
     new_start timestamptz;
 BEGIN
+    -- before any write: a new session may need today's partitions
+    PERFORM @extschema@.dozor_ensure_today();
     IF b.event_count > 0 THEN
         first_at := @extschema@.dozor_ms_to_timestamptz(b.first_timestamp);
         last_at := @extschema@.dozor_ms_to_timestamptz(b.last_timestamp);
@@ -442,7 +470,7 @@ BEGIN
             active_ms = @extschema@.dozor_active_ms(w.active_ranges),
             size_bytes = s.size_bytes + pg_catalog.length(b.data)
         FROM dozor.sessions cur
-        JOIN dozor.event_batches eb ON eb.id = bid
+        JOIN dozor.event_batches eb ON eb.session_id = sid AND eb.id = bid
         CROSS JOIN LATERAL (SELECT
             CASE WHEN cur.event_count = 0 THEN first_at ELSE LEAST(cur.started_at, first_at) END AS started_at,
             CASE WHEN cur.event_count = 0 THEN last_at ELSE GREATEST(cur.ended_at, last_at) END AS ended_at,

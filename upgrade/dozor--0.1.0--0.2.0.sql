@@ -9,6 +9,7 @@
  *   1. stored batches: event indexes bound to their rows
  *   2. cancelled sessions: tombstones
  *   3. functions that changed
+ *   4. partitioned storage: batches and markers by session day
  */
 \echo Use "ALTER EXTENSION dozor UPDATE TO '0.2.0'" to load this file. \quit
 
@@ -62,6 +63,8 @@ DECLARE
     start_moved boolean := false;
     new_start timestamptz;
 BEGIN
+    -- before any write: a new session may need today's partitions
+    PERFORM @extschema@.dozor_ensure_today();
     IF b.event_count > 0 THEN
         first_at := @extschema@.dozor_ms_to_timestamptz(b.first_timestamp);
         last_at := @extschema@.dozor_ms_to_timestamptz(b.last_timestamp);
@@ -116,7 +119,7 @@ BEGIN
             active_ms = @extschema@.dozor_active_ms(w.active_ranges),
             size_bytes = s.size_bytes + pg_catalog.length(b.data)
         FROM dozor.sessions cur
-        JOIN dozor.event_batches eb ON eb.id = bid
+        JOIN dozor.event_batches eb ON eb.session_id = sid AND eb.id = bid
         CROSS JOIN LATERAL (SELECT
             CASE WHEN cur.event_count = 0 THEN first_at ELSE LEAST(cur.started_at, first_at) END AS started_at,
             CASE WHEN cur.event_count = 0 THEN last_at ELSE GREATEST(cur.ended_at, last_at) END AS ended_at,
@@ -256,3 +259,495 @@ LANGUAGE C STABLE;
 
 REVOKE ALL ON FUNCTION @extschema@.dozor_keyframes(bigint, boolean, integer, integer) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION @extschema@.dozor_keyframes(bigint, boolean, integer, integer) TO dozor_viewer;
+
+-------------------------------------------------------------------------------
+-- 4. Partitioned storage: batches and markers by session day
+--
+-- Batches and markers are partitioned by session id, one partition per day
+-- (src/partitions.sql). 0.1.0's tables become the legacy partitions
+-- [0, 2^37) in place: renamed, their primary keys rebuilt to include
+-- session_id, and attached. No row is copied and no blob (TOAST) is read;
+-- the cost is one scan of each table's heap (the partition bound check)
+-- and one primary-key build each (README, "Upgrading", has the figures).
+-- New sessions get day-carrying ids; 0.1.0's sessions keep theirs.
+-- dozor_cleanup deletes the legacy rows session by session as they expire
+-- and drops the emptied legacy partitions. No day partition is made here:
+-- tables made by an extension script would belong to the extension and be
+-- left out of pg_dump; ingest makes today's on demand, dozor_maintain the
+-- next days'.
+-------------------------------------------------------------------------------
+
+-- The UTC day of a moment: days since 1970-01-01.
+CREATE FUNCTION @extschema@.dozor_day(ts timestamptz)
+RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT pg_catalog.floor(EXTRACT(epoch FROM ts) / 86400)::integer $$;
+
+-- A new session's id: its creation day (server clock, UTC) * 2^37 + the
+-- sequence. The day is the partition key of the session's batches and
+-- markers, so it is fixed for the session's life, and a lookup by session
+-- id alone prunes to one partition. Ids stay below 2^53 (exact as JSON
+-- numbers in JavaScript) until the year 2149; the sequence stops at 2^37-1.
+CREATE FUNCTION @extschema@.dozor_next_session_id()
+RETURNS bigint
+LANGUAGE sql VOLATILE
+AS $$
+    SELECT @extschema@.dozor_day(pg_catalog.now())::bigint * 137438953472
+           + pg_catalog.nextval('dozor.sessions_id_seq')
+$$;
+
+ALTER SEQUENCE dozor.sessions_id_seq MAXVALUE 137438953471;
+ALTER TABLE dozor.sessions ALTER COLUMN id SET DEFAULT @extschema@.dozor_next_session_id();
+
+-- The old tables step aside, names of their indexes and constraints with
+-- them (the new parents take the old names).
+ALTER TABLE dozor.event_batches RENAME TO event_batches_legacy;
+ALTER TABLE dozor.event_batches_legacy RENAME CONSTRAINT event_batches_session_id_content_hash_key
+    TO event_batches_legacy_session_id_content_hash_key;
+ALTER TABLE dozor.event_batches_legacy RENAME CONSTRAINT event_batches_session_id_fkey
+    TO event_batches_legacy_session_id_fkey;
+ALTER INDEX dozor.event_batches_session_id_first_timestamp_id_idx
+    RENAME TO event_batches_legacy_session_id_first_timestamp_id_idx;
+ALTER TABLE dozor.markers RENAME TO markers_legacy;
+ALTER TABLE dozor.markers_legacy RENAME CONSTRAINT markers_session_id_fkey TO markers_legacy_session_id_fkey;
+ALTER INDEX dozor.markers_session_id_kind_timestamp_idx RENAME TO markers_legacy_session_id_kind_timestamp_idx;
+ALTER INDEX dozor.markers_session_id_timestamp_idx RENAME TO markers_legacy_session_id_timestamp_idx;
+
+-- Markers no longer reference batches (a batch never goes alone); the
+-- primary keys include session_id, as partitioning requires.
+ALTER TABLE dozor.markers_legacy DROP CONSTRAINT markers_batch_id_fkey;
+DROP INDEX dozor.markers_batch_id_idx;
+ALTER TABLE dozor.event_batches_legacy DROP CONSTRAINT event_batches_pkey,
+    ADD CONSTRAINT event_batches_legacy_pkey PRIMARY KEY (session_id, id);
+ALTER TABLE dozor.markers_legacy DROP CONSTRAINT markers_pkey,
+    ADD CONSTRAINT markers_legacy_pkey PRIMARY KEY (session_id, id);
+
+-- The partitioned tables, column for column the old ones (LIKE: whatever
+-- the sections above changed), with the install script's keys and indexes.
+CREATE TABLE dozor.event_batches (
+    LIKE dozor.event_batches_legacy INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION,
+    PRIMARY KEY (session_id, id),
+    UNIQUE (session_id, content_hash),
+    FOREIGN KEY (session_id) REFERENCES dozor.sessions (id) ON DELETE CASCADE
+) PARTITION BY RANGE (session_id);
+CREATE INDEX ON dozor.event_batches (session_id, first_timestamp, id);
+CREATE TABLE dozor.markers (
+    LIKE dozor.markers_legacy INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION,
+    PRIMARY KEY (session_id, id),
+    FOREIGN KEY (session_id) REFERENCES dozor.sessions (id) ON DELETE CASCADE
+) PARTITION BY RANGE (session_id);
+CREATE INDEX ON dozor.markers (session_id, kind, timestamp);
+CREATE INDEX ON dozor.markers (session_id, timestamp);
+
+-- Attaching finds the old indexes and foreign keys equal to the parents'
+-- and adopts them (nothing is rebuilt or revalidated); it scans each heap
+-- once for the bound.
+ALTER TABLE dozor.event_batches ATTACH PARTITION dozor.event_batches_legacy FOR VALUES FROM (0) TO (137438953472);
+ALTER TABLE dozor.markers ATTACH PARTITION dozor.markers_legacy FOR VALUES FROM (0) TO (137438953472);
+
+-- The legacy partitions become what a day partition is: no policies, no
+-- grants (everyone reads through the parents), and not part of the
+-- extension, so that pg_dump dumps them, rows and all, like the days.
+DROP POLICY read ON dozor.event_batches_legacy;
+DROP POLICY read ON dozor.markers_legacy;
+ALTER TABLE dozor.event_batches_legacy DISABLE ROW LEVEL SECURITY;
+ALTER TABLE dozor.markers_legacy DISABLE ROW LEVEL SECURITY;
+REVOKE ALL ON dozor.event_batches_legacy, dozor.markers_legacy FROM dozor_viewer;
+ALTER EXTENSION dozor DROP TABLE dozor.event_batches_legacy;
+ALTER EXTENSION dozor DROP TABLE dozor.markers_legacy;
+
+SELECT pg_catalog.pg_extension_config_dump('dozor.event_batches', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.markers', '');
+ALTER TABLE dozor.event_batches ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.event_batches FOR SELECT
+    USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = event_batches.session_id));
+ALTER TABLE dozor.markers ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.markers FOR SELECT
+    USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = markers.session_id));
+GRANT SELECT ON dozor.event_batches, dozor.markers TO dozor_viewer;
+
+-- Partition management and the storage report (as in src/partitions.sql).
+
+-- Partition name of a table and a day: event_batches_p20261206.
+CREATE FUNCTION @extschema@.dozor_partition_name(tbl text, day integer)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT tbl || '_p' || pg_catalog.to_char(date '1970-01-01' + day, 'YYYYMMDD') $$;
+
+-- Makes the day's partitions of dozor.event_batches and dozor.markers
+-- where missing; returns how many it made (0, 1 or 2).
+CREATE FUNCTION @extschema@.dozor_add_day(day integer)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    tbl text;
+    part text;
+    lo bigint;
+    made integer := 0;
+BEGIN
+    -- day 0 is the legacy range [0, 2^37); 65535 keeps ids below 2^53
+    IF day NOT BETWEEN 1 AND 65535 THEN
+        RAISE EXCEPTION 'day % is out of range', day
+            USING ERRCODE = '22023', HINT = 'A day is days since 1970-01-01, from 1 to 65535.';
+    END IF;
+    -- the common case (all there) takes no lock
+    IF pg_catalog.to_regclass('dozor.' || @extschema@.dozor_partition_name('markers', day)) IS NOT NULL
+       AND pg_catalog.to_regclass('dozor.' || @extschema@.dozor_partition_name('event_batches', day)) IS NOT NULL THEN
+        RETURN 0;
+    END IF;
+    -- creators (ingest, maintain) take turns; the second finds it made
+    PERFORM pg_catalog.pg_advisory_xact_lock('dozor.event_batches'::regclass::oid::bigint);
+    lo := day::bigint * 137438953472;
+    FOREACH tbl IN ARRAY ARRAY['event_batches', 'markers'] LOOP
+        part := @extschema@.dozor_partition_name(tbl, day);
+        CONTINUE WHEN pg_catalog.to_regclass('dozor.' || part) IS NOT NULL;
+        -- STORAGE: the blob stays EXTERNAL, the index MAIN, as on the parent
+        EXECUTE pg_catalog.format('CREATE TABLE dozor.%I (LIKE dozor.%I INCLUDING DEFAULTS'
+                                  ' INCLUDING STORAGE INCLUDING COMPRESSION)', part, tbl);
+        EXECUTE pg_catalog.format('ALTER TABLE dozor.%I ATTACH PARTITION dozor.%I FOR VALUES FROM (%s) TO (%s)',
+                                  tbl, part, lo, lo + 137438953472);
+        made := made + 1;
+    END LOOP;
+    RETURN made;
+END
+$$;
+
+-- Today's partitions, made if missing (the fast path is two catalog
+-- lookups). dozor_ingest calls this before it writes anything.
+CREATE FUNCTION @extschema@.dozor_ensure_today()
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    today integer := @extschema@.dozor_day(pg_catalog.now());
+BEGIN
+    IF pg_catalog.to_regclass('dozor.' || @extschema@.dozor_partition_name('markers', today)) IS NULL THEN
+        PERFORM @extschema@.dozor_add_day(today);
+    END IF;
+END
+$$;
+
+-- Makes today's partitions and those of the next days_ahead days where
+-- missing; returns how many it made. Idempotent and cheap when there is
+-- nothing to do: run it every few minutes, e.g. with pg_cron:
+--   SELECT cron.schedule('dozor-maintain', '*/10 * * * *', $$SELECT dozor_maintain()$$);
+CREATE FUNCTION @extschema@.dozor_maintain(days_ahead integer DEFAULT 7)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    today integer := @extschema@.dozor_day(pg_catalog.now());
+    made integer := 0;
+BEGIN
+    IF days_ahead IS NULL OR days_ahead NOT BETWEEN 0 AND 366 THEN
+        RAISE EXCEPTION 'days_ahead must be between 0 and 366, not %', COALESCE(days_ahead::text, 'NULL')
+            USING ERRCODE = '22023';
+    END IF;
+    FOR d IN today .. today + days_ahead LOOP
+        made := made + @extschema@.dozor_add_day(d);
+    END LOOP;
+    RETURN made;
+END
+$$;
+
+-- Drops the partitions of every day that ended at or before cutoff and
+-- deletes the sessions of those days; returns how many sessions. The
+-- batches and markers go with the partitions: the WAL is a few catalog rows
+-- plus the session rows. A day whose partitions stay locked (a long read)
+-- after the retries is kept, with every later day, for the next run: no
+-- batch is ever left without its session. The legacy partitions (0.1.0's
+-- rows) go once no session of theirs is left. Called by dozor_cleanup.
+--
+-- Order. The DROPs hold ACCESS EXCLUSIVE on both parents until the
+-- transaction ends, so they come last, after the session deletes. Those run
+-- with session_replication_role = replica: their ON DELETE CASCADE triggers
+-- would otherwise each query the partitioned tables (about 140 us a session
+-- with 90 days, 14 s for a day of 100 000 sessions), and find nothing once
+-- the day is dropped. If a day cannot be dropped, everything this call did
+-- is undone (a subtransaction) and redone with the days before it only.
+-- That needs a superuser owner (the GUC is superuser-only); otherwise the
+-- days are dropped first and the cascades run under the lock.
+-- (Any other trigger on dozor.sessions is skipped here too: there is none.)
+CREATE FUNCTION @extschema@.dozor_drop_expired_days(cutoff timestamptz)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    -- days before this one ended at or before the cutoff
+    first_kept integer := @extschema@.dozor_day(cutoff);
+    old_timeout text := pg_catalog.current_setting('lock_timeout');
+    old_role text := pg_catalog.current_setting('session_replication_role');
+    fast boolean := (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER);
+    days integer[];
+    failed integer;
+    dropped boolean;
+    total bigint;
+BEGIN
+    SELECT pg_catalog.array_agg(DISTINCT (pg_catalog.to_date(pg_catalog.right(c.relname, 8), 'YYYYMMDD') - date '1970-01-01'))
+    INTO days
+    FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent IN ('dozor.event_batches'::regclass, 'dozor.markers'::regclass)
+      AND c.relname ~ '^(event_batches|markers)_p[0-9]{8}$';
+    LOOP
+        total := 0;
+        failed := NULL;
+        BEGIN
+            IF fast THEN
+                PERFORM pg_catalog.set_config('session_replication_role', 'replica', true);
+                total := @extschema@.dozor_delete_sessions_below(first_kept);
+                PERFORM pg_catalog.set_config('session_replication_role', old_role, true);
+            END IF;
+            PERFORM pg_catalog.set_config('lock_timeout', '500ms', true);
+            FOREACH failed IN ARRAY COALESCE(days, '{}') LOOP
+                CONTINUE WHEN failed >= first_kept;
+                dropped := false;
+                FOR attempt IN 1 .. 5 LOOP
+                    BEGIN
+                        EXECUTE pg_catalog.format('DROP TABLE IF EXISTS dozor.%I, dozor.%I',
+                            @extschema@.dozor_partition_name('markers', failed),
+                            @extschema@.dozor_partition_name('event_batches', failed));
+                        dropped := true;
+                        EXIT;
+                    EXCEPTION WHEN lock_not_available THEN
+                        PERFORM pg_catalog.pg_sleep(0.1 * attempt);
+                    END;
+                END LOOP;
+                IF NOT dropped THEN
+                    RAISE SQLSTATE 'DZ001';
+                END IF;
+            END LOOP;
+            failed := NULL;
+            PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
+            IF NOT fast THEN
+                total := @extschema@.dozor_delete_sessions_below(first_kept);
+            END IF;
+            EXIT;
+        EXCEPTION WHEN SQLSTATE 'DZ001' THEN
+            RAISE WARNING 'dozor: the partitions of % stay locked; retention keeps them and later days for the next run',
+                date '1970-01-01' + failed;
+            first_kept := failed;
+        END;
+    END LOOP;
+
+    -- 0.1.0's rows: dozor_cleanup deletes them session by session; the
+    -- emptied partitions then go as a whole.
+    IF pg_catalog.to_regclass('dozor.event_batches_legacy') IS NOT NULL
+       AND NOT EXISTS (SELECT FROM dozor.sessions s WHERE s.id < 137438953472) THEN
+        PERFORM pg_catalog.set_config('lock_timeout', '500ms', true);
+        BEGIN
+            DROP TABLE IF EXISTS dozor.markers_legacy, dozor.event_batches_legacy;
+        EXCEPTION WHEN lock_not_available THEN
+            NULL;   -- empty anyway; the next run drops them
+        END;
+        PERFORM pg_catalog.set_config('lock_timeout', old_timeout, true);
+    END IF;
+    RETURN total;
+END
+$$;
+
+-- Deletes the sessions of the days before first_kept (by primary key
+-- range, in chunks); returns how many. For dozor_drop_expired_days.
+CREATE FUNCTION @extschema@.dozor_delete_sessions_below(first_kept integer)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    upto bigint := first_kept::bigint * 137438953472;
+    total bigint := 0;
+    n bigint;
+BEGIN
+    LOOP
+        WITH gone AS (
+            DELETE FROM dozor.sessions s
+            WHERE s.id IN (SELECT c.id FROM dozor.sessions c
+                           WHERE c.id >= 137438953472 AND c.id < upto
+                           ORDER BY c.id LIMIT 10000)
+            RETURNING 1)
+        SELECT pg_catalog.count(*) INTO n FROM gone;
+        EXIT WHEN n = 0;
+        total := total + n;
+    END LOOP;
+    RETURN total;
+END
+$$;
+
+-------------------------------------------------------------------------------
+-- Storage report
+-------------------------------------------------------------------------------
+
+-- What is stored, per partition day and project: sessions, batches,
+-- events, stored bytes (the gzip blobs), and per project the oldest and
+-- newest day held. A row with project_id NULL totals the day and adds the
+-- partitions' size on disk (heap, TOAST and indexes, every project's).
+-- day is NULL for the legacy partitions of 0.1.0's rows. Reads every
+-- session row and the batches' primary key: an operator's query, not a
+-- dashboard's. Row-level security applies to the counts.
+CREATE FUNCTION @extschema@.dozor_storage()
+RETURNS TABLE (day date, project_id bigint, sessions bigint, batches bigint, events bigint,
+               stored_bytes bigint, disk_bytes bigint, oldest_day date, newest_day date)
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    WITH per_session AS (
+        SELECT s.id, s.project_id, s.event_count, s.size_bytes,
+               CASE WHEN s.id >= 137438953472
+                    THEN date '1970-01-01' + (s.id / 137438953472)::integer END AS day
+        FROM dozor.sessions s),
+    batch_counts AS (
+        SELECT b.session_id, pg_catalog.count(*) AS batches
+        FROM dozor.event_batches b GROUP BY b.session_id),
+    per_project AS (
+        SELECT p.day, p.project_id, pg_catalog.count(*) AS sessions,
+               COALESCE(pg_catalog.sum(bc.batches), 0)::bigint AS batches,
+               pg_catalog.sum(p.event_count)::bigint AS events,
+               pg_catalog.sum(p.size_bytes)::bigint AS stored_bytes
+        FROM per_session p LEFT JOIN batch_counts bc ON bc.session_id = p.id
+        GROUP BY p.day, p.project_id),
+    parts AS (
+        SELECT CASE WHEN c.relname ~ '_legacy$' THEN NULL
+                    ELSE pg_catalog.to_date(pg_catalog.right(c.relname, 8), 'YYYYMMDD') END AS day,
+               pg_catalog.sum(pg_catalog.pg_total_relation_size(c.oid))::bigint AS disk_bytes
+        FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
+        WHERE i.inhparent IN ('dozor.event_batches'::regclass, 'dozor.markers'::regclass)
+        GROUP BY 1)
+    SELECT pp.day, pp.project_id, pp.sessions, pp.batches, pp.events, pp.stored_bytes, NULL::bigint,
+           pg_catalog.min(pp.day) OVER w, pg_catalog.max(pp.day) OVER w
+    FROM per_project pp
+    WINDOW w AS (PARTITION BY pp.project_id)
+    UNION ALL
+    SELECT COALESCE(pt.day, t.day), NULL, COALESCE(t.sessions, 0), COALESCE(t.batches, 0),
+           COALESCE(t.events, 0), COALESCE(t.stored_bytes, 0), pt.disk_bytes,
+           pg_catalog.min(t.day) OVER (), pg_catalog.max(t.day) OVER ()
+    FROM (SELECT pp.day, pg_catalog.sum(pp.sessions)::bigint AS sessions,
+                 pg_catalog.sum(pp.batches)::bigint AS batches, pg_catalog.sum(pp.events)::bigint AS events,
+                 pg_catalog.sum(pp.stored_bytes)::bigint AS stored_bytes
+          FROM per_project pp GROUP BY pp.day) t
+    -- (the legacy day is NULL on both sides: match it as -infinity)
+    FULL JOIN parts pt ON COALESCE(pt.day, '-infinity') = COALESCE(t.day, '-infinity')
+    ORDER BY 1 NULLS FIRST, 2 NULLS FIRST
+$$;
+-- Changed: whole days dropped; the markers of a session by its id (prunes).
+
+-- Deletes the sessions created before now() - retention, with their
+-- batches and markers; returns how many. Tracked users stay (they may come
+-- back). Two ways, in this order:
+--   * session by session: sessions created before the cutoff that are not
+--     in a whole expired day (the partial day at the cutoff, 0.1.0's rows,
+--     and, for a caller who may not drop days, everything due). Project by
+--     project in chunks of 1000 along (project_id, created_at, id), each
+--     chunk one DELETE whose cascades run at its end, so memory stays
+--     bounded; rows locked by a concurrent ingest are skipped (SKIP
+--     LOCKED), never waited for, and go at the next run. Row-level security
+--     applies: an admin deletes in its own projects only.
+--   * whole days (src/partitions.sql, dozor_drop_expired_days): partitions
+--     of days that ended before the cutoff are dropped, then their
+--     sessions deleted. This writes a few kB of WAL where deleting the rows
+--     would write the whole day's data again. It is global (every
+--     project's rows of the day), so it runs only for roles that may
+--     execute dozor_drop_expired_days: the extension owner and superusers.
+--     It comes last, because its ACCESS EXCLUSIVE lock on the partitioned
+--     tables is held until the transaction ends.
+-- Everything is one transaction (a function cannot commit). Running it
+-- twice deletes nothing the second time.
+--
+-- Daily at 03:00 with pg_cron (in the database where pg_cron runs jobs):
+--   SELECT cron.schedule('dozor-retention', '0 3 * * *', $$SELECT dozor_cleanup('90 days')$$);
+CREATE OR REPLACE FUNCTION @extschema@.dozor_cleanup(retention interval DEFAULT '90 days')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cutoff timestamptz;
+    chunk CONSTANT integer := 1000;
+    total bigint := 0;
+    n bigint;
+    project bigint;
+    last_at timestamptz;
+    last_id bigint;
+    by_day boolean := pg_catalog.has_function_privilege(
+        '@extschema@.dozor_drop_expired_days(timestamptz)', 'EXECUTE');
+    -- sessions with ids in [2^37, day_ids) are in whole expired days
+    day_ids bigint := 0;
+BEGIN
+    IF retention IS NULL THEN
+        RAISE EXCEPTION 'retention must not be NULL' USING ERRCODE = '22023';
+    ELSIF retention < interval '0' THEN
+        RAISE EXCEPTION 'retention must not be negative (got %)', retention
+            USING ERRCODE = '22023', HINT = 'Sessions created more than this long ago are deleted, e.g. ''90 days''.';
+    END IF;
+    cutoff := pg_catalog.now() - retention;
+    IF by_day THEN
+        day_ids := @extschema@.dozor_day(cutoff)::bigint * 137438953472;
+    END IF;
+    FOR project IN SELECT p.id FROM dozor.projects p ORDER BY p.id LOOP
+        -- keyset through the project's old sessions: each chunk starts
+        -- after the last one, never rescanning what this call deleted
+        last_at := '-infinity';
+        last_id := 0;
+        LOOP
+            n := NULL;
+            WITH gone AS (
+                DELETE FROM dozor.sessions s
+                WHERE s.id IN (
+                    SELECT c.id FROM dozor.sessions c
+                    WHERE c.project_id = project AND c.created_at < cutoff
+                      AND (c.created_at, c.id) > (last_at, last_id)
+                      AND NOT (c.id >= 137438953472 AND c.id < day_ids)
+                    ORDER BY c.created_at, c.id
+                    LIMIT chunk
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING s.created_at, s.id)
+            SELECT pg_catalog.count(*) OVER (), g.created_at, g.id INTO n, last_at, last_id
+            FROM gone g ORDER BY g.created_at DESC, g.id DESC LIMIT 1;
+            EXIT WHEN n IS NULL;
+            total := total + n;
+        END LOOP;
+    END LOOP;
+    IF by_day THEN
+        total := total + @extschema@.dozor_drop_expired_days(cutoff);
+    END IF;
+    RETURN total;
+END
+$$;
+
+-- GET /api/sessions/{id}: the session row, its activity summary, tracked
+-- user and markers, as one object; NULL when there is no such session.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_session(session_id bigint)
+RETURNS jsonb
+LANGUAGE sql STABLE STRICT SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.jsonb_build_object(
+        'id', s.id, 'projectId', s.project_id, 'sessionId', s.external_id,
+        'url', s.url, 'referrer', s.referrer, 'userAgent', s.user_agent,
+        'screenWidth', s.screen_width, 'screenHeight', s.screen_height,
+        'language', s.language, 'startedAt', s.started_at, 'endedAt', s.ended_at,
+        'duration', s.duration, 'eventCount', s.event_count, 'createdAt', s.created_at,
+        'activity', pg_catalog.jsonb_build_object(
+            'activeMs', s.active_ms, 'clickCount', s.click_count,
+            'keypressCount', s.keypress_count, 'mouseActivityCount', s.mouse_activity_count,
+            'consoleLogCount', s.console_log_count, 'consoleWarnCount', s.console_warn_count,
+            'consoleErrorCount', s.console_error_count, 'pageCount', s.page_count,
+            'pathnames', pg_catalog.to_jsonb(s.pathnames), 'firstUrl', s.first_url,
+            'sizeBytes', s.size_bytes),
+        'trackedUser', CASE WHEN u.id IS NULL THEN NULL ELSE pg_catalog.jsonb_build_object(
+            'id', u.id, 'userId', u.external_id, 'traits', u.traits) END,
+        'markers', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.timestamp, m.id)
+            FROM dozor.markers m WHERE m.session_id = dozor_session.session_id), '[]'::jsonb))
+    FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
+    WHERE s.id = dozor_session.session_id
+$$;
+
+REVOKE ALL ON FUNCTION @extschema@.dozor_next_session_id(), @extschema@.dozor_add_day(integer),
+    @extschema@.dozor_ensure_today(), @extschema@.dozor_maintain(integer),
+    @extschema@.dozor_drop_expired_days(timestamptz), @extschema@.dozor_delete_sessions_below(integer),
+    @extschema@.dozor_storage() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION @extschema@.dozor_storage() TO dozor_admin;

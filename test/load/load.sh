@@ -249,7 +249,8 @@ phase_dump() {
   feeds "$db" >"$out/feeds-before.txt"
   "$bindir/pg_dump" -Fc -f "$out/dozor.dump" "$db"
   PGOPTIONS="-c client_min_messages=warning" q -d postgres -c "DROP DATABASE IF EXISTS $restored" -c "CREATE DATABASE $restored"
-  if ! "$bindir/pg_restore" --exit-on-error -d "$restored" "$out/dozor.dump" >"$out/pg_restore.txt" 2>&1; then
+  # (dozor's partitions need the restore recipe of scripts/restore.sh)
+  if ! PATH="$bindir:$PATH" bash ../../scripts/restore.sh "$out/dozor.dump" "$restored" >"$out/pg_restore.txt" 2>&1; then
     failmsg "pg_restore failed"; tail -5 "$out/pg_restore.txt"; return
   fi
   feeds "$restored" >"$out/feeds-after.txt"
