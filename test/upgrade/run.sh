@@ -28,6 +28,14 @@ releases=(
   "0.1.0 v0.1.0 0d66fdc"
 )
 
+# Columns an upgrade may rewrite, left out of the row comparison: internal
+# encodings whose meaning the feeds check instead (history, markers and the
+# timeline mapping read nothing but the per-batch event index, so identical
+# feeds show a rebuilt index equivalent). Contract columns never go here.
+rewritable_columns=(
+  dozor.event_batches.timeline    # 0.2.0 rebuilds every index (bound to its batch)
+)
+
 current=$(sed -nE "s/^default_version *= *'(.*)'/\1/p" dozor.control)
 
 # ---------------------------------------------------------------- inside
@@ -61,7 +69,7 @@ SQL
   # Every table, view and sequence of schema dozor on the columns the old
   # version has (bytea as md5), every row: the query is made once, from the
   # old catalog, and run before and after.
-  q -d $db >"$work/tables.sql" <<'SQL'
+  q -d $db -v skip="{$(IFS=,; echo "${rewritable_columns[*]}")}" >"$work/tables.sql" <<'SQL'
 SELECT format(E'\\echo == %s\nSELECT %s FROM %s ORDER BY %s;', c.oid::regclass,
               string_agg(CASE WHEN a.atttypid = 'bytea'::regtype THEN format('md5(%I)', a.attname)
                               ELSE quote_ident(a.attname) END, ', ' ORDER BY a.attnum),
@@ -70,14 +78,15 @@ FROM pg_class c
 CROSS JOIN LATERAL (SELECT a.*, row_number() OVER (ORDER BY a.attnum) AS n FROM pg_attribute a
                     WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                       -- a sequence's position, not its WAL bookkeeping (log_cnt)
-                      AND a.attname <> CASE WHEN c.relkind = 'S' THEN 'log_cnt' ELSE '' END) a
+                      AND a.attname <> CASE WHEN c.relkind = 'S' THEN 'log_cnt' ELSE '' END
+                      AND c.oid::regclass::text || '.' || a.attname <> ALL (:'skip'::text[])) a
 WHERE c.relnamespace = 'dozor'::regnamespace AND c.relkind IN ('r', 'p', 'v', 'S') AND NOT c.relispartition
 GROUP BY c.oid ORDER BY c.oid::regclass::text;
 SQL
-  capture() {   # capture DB OUT
-    psql -qX -v ON_ERROR_STOP=1 -d "$1" -v ids="$ids" -v users="$users" -f $here/capture.sql >"$2.feeds"
+  capture() {   # capture DB OUT (chained: also called where set -e is off)
+    psql -qX -v ON_ERROR_STOP=1 -d "$1" -v ids="$ids" -v users="$users" -f $here/capture.sql >"$2.feeds" &&
     psql -qX -v ON_ERROR_STOP=1 -d "$1" -v ids="$ids" -v users="$users" -c "SET ROLE upg_viewer" \
-      -f $here/capture.sql >"$2.viewer"
+      -f $here/capture.sql >"$2.viewer" &&
     psql -qX -v ON_ERROR_STOP=1 -d "$1" -P format=unaligned -P null='<null>' -P footer=off \
       -c "SET extra_float_digits = 1" -c "SET TimeZone = 'UTC'" -c "SET DateStyle = 'ISO, YMD'" \
       -f "$work/tables.sql" >"$2.tables"
@@ -98,13 +107,27 @@ SQL
   upg_install_current "$DOZOR_UPG_PGCONFIG"
   [ "$(q -d $db -c "SELECT default_version FROM pg_available_extensions WHERE name = 'dozor'")" = "$current" ] \
     || upg_die "the installed default version is not $current"
+  # The window between installing the new files and ALTER EXTENSION: new
+  # backends run the new library under the old catalog (old argument lists,
+  # old SQL, old stored formats). Whether the feeds still come out the same
+  # there decides whether reads must stop for the upgrade (README,
+  # "Upgrading"): reported; a failure only with DOZOR_UPG_STRICT_WINDOW=1.
+  fail=0
+  window="the feeds with the new library under the $from catalog (between install and ALTER EXTENSION)"
+  if ! capture $db "$work/swapped" 2>"$work/swapped.err"; then
+    echo "WARNING upgrade $from -> $current: $window fail: $(grep -m1 ERROR "$work/swapped.err")"
+    [ -z "${DOZOR_UPG_STRICT_WINDOW:-}" ] || fail=1
+  elif ! same "$window" "$work/before.feeds" "$work/swapped.feeds"; then
+    [ -z "${DOZOR_UPG_STRICT_WINDOW:-}" ] || fail=1
+  else
+    echo "upgrade $from -> $current: $window are identical"
+  fi
   start=$(date +%s%N)
   q -d $db -c "ALTER EXTENSION dozor UPDATE" || upg_die "ALTER EXTENSION dozor UPDATE from $from failed"
   echo "upgrade $from -> $current: ALTER EXTENSION took $(( ($(date +%s%N) - start) / 1000000 )) ms"
   got=$(q -d $db -c "SELECT extversion FROM pg_extension WHERE extname = 'dozor'")
   [ "$got" = "$current" ] || upg_die "after ALTER EXTENSION dozor UPDATE the version is $got, not $current"
 
-  fail=0
   capture $db "$work/after"
   same "feeds and lists (superuser)" "$work/before.feeds" "$work/after.feeds" || fail=1
   same "feeds and lists (viewer of one project)" "$work/before.viewer" "$work/after.viewer" || fail=1
@@ -123,8 +146,8 @@ SQL
     || { echo "FAIL pg_restore of the upgraded database:"; head -20 "$work/restore.log"; fail=1; }
   capture restored "$work/restored"
   same "feeds and lists after pg_dump / pg_restore of the upgraded database" \
-    "$work/before.feeds" "$work/restored.feeds" || fail=1
-  same "table rows after pg_dump / pg_restore" "$work/before.tables" "$work/restored.tables" || fail=1
+    "$work/after.feeds" "$work/restored.feeds" || fail=1
+  same "table rows after pg_dump / pg_restore" "$work/after.tables" "$work/restored.tables" || fail=1
 
   q -d $db -f $here/ingest_new.sql >/dev/null || fail=1
   [ $fail = 0 ] || exit 1

@@ -3,7 +3,8 @@
 -- equal. Covers what upgrade scripts classically get wrong: a function left
 -- with its old body or options, a missing grant or revoke, a differing
 -- default, column, index, constraint or policy, a table not registered for
--- pg_dump. Partitions are data, not schema (how many exist depends on what
+-- pg_dump. Everything is ordered by name, never by oid (an upgrade creates
+-- objects in another order than the install script). Partitions are data, not schema (how many exist depends on what
 -- was stored), so only their parents are described.
 \set ON_ERROR_STOP on
 \pset format unaligned
@@ -41,12 +42,12 @@ SELECT p.oid::regprocedure, pg_get_function_arguments(p.oid), pg_get_function_re
        p.proconfig, l.lanname, p.probin, md5(p.prosrc), p.proowner::regrole, pg_temp.acl(p.proacl, 'f', p.proowner)
 FROM pg_proc p JOIN members m ON m.classid = 'pg_proc'::regclass AND m.objid = p.oid
 JOIN pg_language l ON l.oid = p.prolang
-ORDER BY 1;
+ORDER BY p.oid::regprocedure::text;
 \echo == types
 SELECT t.oid::regtype, t.typtype, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod)
 FROM pg_type t JOIN members m ON m.classid = 'pg_type'::regclass AND m.objid = t.oid
 LEFT JOIN pg_attribute a ON a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped
-ORDER BY 1, 3;
+ORDER BY t.oid::regtype::text, 3;
 \echo == schemas
 SELECT n.nspname, n.nspowner::regrole, pg_temp.acl(n.nspacl, 'n', n.nspowner) FROM pg_namespace n
 WHERE n.nspname = 'dozor' OR n.oid = (SELECT extnamespace FROM pg_extension WHERE extname = 'dozor')
@@ -82,7 +83,7 @@ SELECT c.relname, pg_get_viewdef(c.oid) FROM rels c WHERE c.relkind IN ('v', 'm'
 \echo == sequences
 SELECT s.seqrelid::regclass, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmax, s.seqmin,
        s.seqcache, s.seqcycle
-FROM pg_sequence s JOIN rels c ON c.oid = s.seqrelid ORDER BY 1;
+FROM pg_sequence s JOIN rels c ON c.oid = s.seqrelid ORDER BY c.relname;
 \echo == roles
 SELECT r.rolname, r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcanlogin, r.rolbypassrls,
        (SELECT string_agg(g.roleid::regrole::text, ' ' ORDER BY 1) FROM pg_auth_members g WHERE g.member = r.oid)
