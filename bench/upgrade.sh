@@ -23,8 +23,8 @@
 # swap), and runs ALTER EXTENSION dozor UPDATE while
 #   - a sampler (one connection, 20 ms) records which locks the upgrading
 #     backend holds or waits for, and
-#   - two probes call dozor_ingest (a new session each time) and
-#     dozor_history (a stored session) back to back, each call a new
+#   - three probes call dozor_ingest (a new session each time; a session
+#     stored before) and dozor_history (a stored session) back to back, each call a new
 #     connection, before the swap, between the swap and the ALTER, during
 #     it and after it.
 # It prints the store, the upgrade's time and WAL, every lock with how long
@@ -153,7 +153,9 @@ BEGIN
         SELECT a.pid INTO p FROM pg_stat_activity a WHERE a.application_name = 'dozor-upgrade';
         IF p IS NOT NULL THEN
             INSERT INTO bench_locks
-            SELECT clock_timestamp(), l.relation, l.relation::regclass::text, l.locktype, l.mode, l.granted
+            SELECT clock_timestamp(), l.relation,
+                   COALESCE(l.relation::regclass::text, pg_describe_object(l.classid, l.objid, l.objsubid)),
+                   l.locktype, l.mode, l.granted
             FROM pg_locks l
             WHERE l.pid = p AND l.locktype IN ('relation', 'object', 'advisory')
               AND (l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) OR l.database = 0);
@@ -167,6 +169,7 @@ END $$;
 SQL
 key=$(q -c "SELECT api_key FROM upg_keys WHERE project = 'shop'")
 sample_session=$(q -c "SELECT min(id) FROM dozor.sessions")
+old_uuid=$(q -c "SELECT external_id FROM dozor.sessions WHERE id = $sample_session")
 phase_file=$work/phase
 echo old >"$phase_file"
 # probe NAME SQL: calls SQL over and over, one connection each, logging
@@ -182,8 +185,16 @@ probe() {
     fi
   done >"$work/probe.$name"
 }
-probe ingest "SELECT dozor_ingest('$key', dozor_gzip(convert_to(format('{\"sessionId\":\"%s\",\"events\":[{\"type\":4,\"data\":{\"href\":\"https://shop.example/\"},\"timestamp\":%s}]}', gen_random_uuid(), (extract(epoch FROM clock_timestamp()) * 1000)::bigint), 'UTF8')), 'gzip')" &
-probe_ingest=$!
+# ingest_sql UUID_SQL: one call of dozor_ingest with a one-event batch of
+# that session; the timestamp makes every batch new
+ingest_sql() {
+  echo "SELECT dozor_ingest('$key', dozor_gzip(convert_to(format('{\"sessionId\":\"%s\",\"events\":[{\"type\":4,\"data\":{\"href\":\"https://shop.example/\"},\"timestamp\":%s}]}', $1, (extract(epoch FROM clock_timestamp()) * 1000)::bigint), 'UTF8')), 'gzip')"
+}
+# new sessions, and a session stored before the upgrade
+probe ingest_new "$(ingest_sql 'gen_random_uuid()')" &
+probe_ingest_new=$!
+probe ingest_old "$(ingest_sql "'$old_uuid'")" &
+probe_ingest_old=$!
 probe history "SELECT count(*) FROM dozor_history($sample_session)" &
 probe_history=$!
 sleep 3
@@ -206,7 +217,7 @@ q -c "INSERT INTO bench_done DEFAULT VALUES"
 wait $sampler
 sleep 3
 touch "$work/stop"
-wait $probe_ingest $probe_history
+wait $probe_ingest_new $probe_ingest_old $probe_history
 
 echo
 echo "== ALTER EXTENSION dozor UPDATE: $from -> $(q -c "SELECT extversion FROM pg_extension WHERE extname = 'dozor'")"
@@ -232,12 +243,12 @@ SQL
 echo
 echo "== probes (each call a new connection): phase old = before the swap, swapped = new library, old SQL,"
 echo "   alter = during ALTER EXTENSION, after = after it"
-for p in ingest history; do
+for p in ingest_new ingest_old history; do
   awk -v p=$p '{ n[$1]++; if ($4 != "ok") { err[$1]++; if (!(($1) in msg)) { m = ""; for (i = 5; i <= NF; i++) m = m " " $i; msg[$1] = m } }
                  if ($3 > mx[$1]) mx[$1] = $3; sum[$1] += $3 }
        END { split("old swapped alter after", order, " ")
              for (i = 1; i <= 4; i++) { ph = order[i]; if (!(ph in n)) continue
-               printf "%-8s %-8s calls %4d  errors %4d  mean %5d ms  max %6d ms%s\n", p, ph, n[ph], err[ph],
+               printf "%-10s %-8s calls %4d  errors %4d  mean %5d ms  max %6d ms%s\n", p, ph, n[ph], err[ph],
                       sum[ph] / n[ph], mx[ph], (ph in msg ? "  first error:" msg[ph] : "") } }' \
     "$work/probe.$p"
 done
