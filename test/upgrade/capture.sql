@@ -108,6 +108,22 @@ SELECT i.id, p.ms, dozor_to_real(session_id => i.id, compressed_ms => p.ms),
 FROM ids i, unnest(ARRAY[-5, 0, 1000, 4999.5, 29999.5, 45000, 61000, 125000, 1e6, 1e9]::float8[]) p(ms)
 ORDER BY 1, 2;
 
+-- the pure counterparts over each session's stream (as the stored
+-- functions see it)
+\echo == pure functions over the stream
+SELECT i.id, x.n, x.line FROM ids i,
+     LATERAL (SELECT dozor_events(session_id => i.id) AS ev) e,
+     LATERAL (SELECT 1 AS n, md5(dozor_compress_events(e.ev)::text) AS line
+              UNION ALL SELECT 2, string_agg(h::text, ' ' ORDER BY h.ordinality) FROM dozor_build_history(e.ev,
+                   initial_url => 'https://shop.example/', compress_idle => true) WITH ORDINALITY h
+              UNION ALL SELECT 3, string_agg(c::text, ' ' ORDER BY c.ordinality) FROM dozor_console_logs(e.ev, true)
+                   WITH ORDINALITY c
+              UNION ALL SELECT 4, string_agg(m::text, ' ' ORDER BY m.ordinality) FROM dozor_extract_markers(e.ev) WITH ORDINALITY m
+              UNION ALL SELECT 5, dozor_map_to_compressed(e.ev, 1741942861000)::text || ' '
+                                  || dozor_map_to_real(e.ev, 45000)::text) x
+WHERE e.ev IS NOT NULL
+ORDER BY 1, 2;
+
 \echo == dozor_sessions (defaults)
 SELECT s.* FROM dozor_sessions() s;
 \echo == dozor_sessions (every sort and direction, every page)

@@ -15,6 +15,10 @@
 #     policies, pg_dump registration);
 #   - new ingest works: into an old session and a new one, stored once;
 #   - pg_dump / pg_restore of the upgraded database keeps every feed.
+# It also reports whether the feeds still work between installing the new
+# files and ALTER EXTENSION (new library, old catalog): a warning, or a
+# failure with DOZOR_UPG_STRICT_WINDOW=1. DOZOR_UPG_KEEP=1 keeps the saved
+# outputs (they are kept anyway after a failure).
 # Needs git history (the tag, or at least the commit) and node (for the
 # generated realistic session). Exits non-zero naming what differs.
 set -euo pipefail
