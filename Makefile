@@ -57,6 +57,11 @@ include $(PGXS)
 bench:
 	bash bench/run.sh
 
+# The upgrade's cost on a ~1.1 GB store of the last release: bench/upgrade.sh.
+.PHONY: bench-upgrade
+bench-upgrade:
+	bash bench/upgrade.sh
+
 dozor--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $^ > $@
 
