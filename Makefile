@@ -61,6 +61,11 @@ endif
 bench:
 	bash bench/run.sh
 
+# The Debian package postgresql-15-dozor, into build/deb/ (debian/, pg_buildext).
+.PHONY: deb
+deb:
+	bash scripts/build-deb.sh
+
 dozor--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $^ > $@
 
