@@ -66,6 +66,12 @@ bench:
 deb:
 	bash scripts/build-deb.sh
 
+# The PGXN release archive: the committed tree at HEAD, named by version.
+.PHONY: dist
+dist:
+	mkdir -p build
+	git archive --format zip --prefix=dozor-$(EXTVERSION)/ -o build/dozor-$(EXTVERSION).zip HEAD
+
 dozor--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $^ > $@
 

@@ -12,14 +12,18 @@ cd "$(dirname "$0")/.."
 root=$PWD
 scripts/install-deps.sh debhelper dpkg-dev postgresql-server-dev-all
 
-# One version in three places; a package whose name says 0.2.0 must hold
-# the extension 0.2.0.
+# One version in four places; a package whose name says 0.2.0 must hold
+# the extension 0.2.0, and PGXN must say the same.
 extversion=$(sed -n 's/^EXTVERSION *= *//p' Makefile)
 control_version=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" dozor.control)
 deb_version=$(dpkg-parsechangelog -S Version)
-if [ "$extversion" != "$control_version" ] || [ "${deb_version%-*}" != "$extversion" ]; then
+meta_versions=$(perl -MJSON::PP -0777 -ne \
+  '$m = decode_json($_); print "$m->{version} $m->{provides}{dozor}{version}"' META.json)
+if [ "$extversion" != "$control_version" ] || [ "${deb_version%-*}" != "$extversion" ] \
+   || [ "$meta_versions" != "$extversion $extversion" ]; then
   echo "version mismatch: Makefile EXTVERSION $extversion, dozor.control $control_version," \
-       "debian/changelog $deb_version (its upstream part must equal EXTVERSION)" >&2
+       "debian/changelog $deb_version (its upstream part), META.json $meta_versions" \
+       "(version, provides.dozor.version) must all agree" >&2
   exit 1
 fi
 
