@@ -30,7 +30,8 @@ OBJS = \
 INSTALL_PARTS = src/dozor.sql src/dashboard.sql src/partitions.sql src/access.sql
 DATA_built  = dozor--$(EXTVERSION).sql
 # Upgrade scripts, one per step; ALTER EXTENSION dozor UPDATE chains them.
-DATA        = $(wildcard upgrade/dozor--*--*.sql)
+# Globbed in $(srcdir) so that VPATH builds (pg_buildext, debian/) find them.
+DATA        = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/upgrade/dozor--*--*.sql))
 EXTRA_CLEAN = dozor--$(EXTVERSION).sql $(OBJS:.o=.d)
 
 # In order: setup defines the helpers the others use.
@@ -52,6 +53,12 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
+# A VPATH build (pg_buildext builds in debian's build-15/) compiles src/*.c
+# into the build directory's src/, which the compiler does not create.
+ifneq ($(abspath $(srcdir)),$(CURDIR))
+$(shell mkdir -p src)
+endif
+
 # The benchmark (not a test): bench/run.sh; BENCH_1M=1 adds the 1M session.
 .PHONY: bench
 bench:
@@ -61,6 +68,17 @@ bench:
 .PHONY: bench-upgrade
 bench-upgrade:
 	bash bench/upgrade.sh
+
+# The Debian package postgresql-15-dozor, into build/deb/ (debian/, pg_buildext).
+.PHONY: deb
+deb:
+	bash scripts/build-deb.sh
+
+# The PGXN release archive: the committed tree at HEAD, named by version.
+.PHONY: dist
+dist:
+	mkdir -p build
+	git archive --format zip --prefix=dozor-$(EXTVERSION)/ -o build/dozor-$(EXTVERSION).zip HEAD
 
 dozor--$(EXTVERSION).sql: $(INSTALL_PARTS)
 	cat $^ > $@
