@@ -3,13 +3,16 @@
  *
  * 0.2.0 is in development: this script grows with it until the release, and
  * test/upgrade checks after every change that a 0.1.0 store upgraded by it
- * gives byte-identical feeds and takes new batches.
+ * gives byte-identical feeds, takes new batches, and has the catalog of a
+ * fresh CREATE EXTENSION.
  *
  * Sections, in the order they must run:
  *   1. stored batches: event indexes bound to their rows
  *   2. cancelled sessions: tombstones
- *   3. functions that changed
+ *   3. functions: those 0.2.0 dropped, added or changed, each exactly as
+ *      in the install script
  *   4. partitioned storage: batches and markers by session day
+ *   5. every function's grants, as the install script gives them
  */
 \echo Use "ALTER EXTENSION dozor UPDATE TO '0.2.0'" to load this file. \quit
 
@@ -34,16 +37,117 @@ UPDATE dozor.event_batches b
 SET timeline = @extschema@.dozor_rebuild_event_index(b.id, b.data, b.raw_bytes, b.content_hash);
 
 -------------------------------------------------------------------------------
--- 3. Functions that changed (each as in the install script)
+-- 2. cancelled sessions: tombstones
+-------------------------------------------------------------------------------
+-- Sessions the SDK cancelled (dozor_cancel_session) or a person's erasure
+-- removed (dozor_erase_user): a batch for one of them is acknowledged and
+-- discarded, so that a batch in flight cannot bring the session back.
+-- dozor_cleanup removes tombstones older than its tombstone_ttl. Keys are
+-- (project, session uuid), like the session's own.
+CREATE TABLE dozor.session_tombstones (
+    project_id  bigint NOT NULL REFERENCES dozor.projects (id) ON DELETE CASCADE,
+    external_id uuid NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (project_id, external_id)
+);
+CREATE INDEX ON dozor.session_tombstones (created_at);
+SELECT pg_catalog.pg_extension_config_dump('dozor.session_tombstones', '');
+
+-- Tombstones: an admin leaves them (dozor_erase_user) and expires them
+-- (dozor_cleanup) in its projects; the SDK's cancel runs as the owner.
+ALTER TABLE dozor.session_tombstones ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.session_tombstones FOR SELECT
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id));
+CREATE POLICY admin_insert ON dozor.session_tombstones FOR INSERT
+    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
+CREATE POLICY admin_update ON dozor.session_tombstones FOR UPDATE
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'))
+    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
+CREATE POLICY admin_delete ON dozor.session_tombstones FOR DELETE
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
+
+GRANT SELECT ON dozor.session_tombstones TO dozor_viewer;
+GRANT INSERT (project_id, external_id), UPDATE (created_at), DELETE ON dozor.session_tombstones TO dozor_admin;
+
+
+-------------------------------------------------------------------------------
+-- 3. Functions: dropped (their signature changed), then every new or changed
+-- function exactly as in the install script, then the grants of all
 -------------------------------------------------------------------------------
 
--- The activity rule's gap lives in src/limits.h: active_ms is C, and ingest
--- gets each run as its range bounds.
+DROP FUNCTION @extschema@.dozor_cleanup(interval);
+DROP FUNCTION @extschema@.dozor_events(bigint,boolean,integer,integer);
+DROP FUNCTION @extschema@.dozor_session_batches(bigint);
+
+-- The UTC day of a moment: days since 1970-01-01.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_day(ts timestamptz)
+RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$ SELECT pg_catalog.floor(EXTRACT(epoch FROM ts) / 86400)::integer $$;
+
+-- A new session's id: its creation day (server clock, UTC) * 2^37 + the
+-- sequence. The day is the partition key of the session's batches and
+-- markers, so it is fixed for the session's life, and a lookup by session
+-- id alone prunes to one partition. Ids stay below 2^53 (exact as JSON
+-- numbers in JavaScript) until the year 2149; the sequence stops at 2^37-1.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_next_session_id()
+RETURNS bigint
+LANGUAGE sql VOLATILE
+AS $$
+    SELECT @extschema@.dozor_day(pg_catalog.now())::bigint * 137438953472
+           + pg_catalog.nextval('dozor.sessions_id_seq')
+$$;
+
+-- Active time of a session from its merged runs of activity, each stored
+-- as [first, last + gap - 1) (src/limits.h): a run's active time is its
+-- length - (gap - 1).
 CREATE OR REPLACE FUNCTION @extschema@.dozor_active_ms(ranges int8multirange)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'dozor_active_ms'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
+-- Takes the transaction-level advisory lock of one session of a project
+-- (what = 'session', key = its uuid) or of one tracked user (what = 'user',
+-- key = its external id); held to commit.
+--
+-- Ingest, cancel and erasure of a session serialize on it: each takes it
+-- before it reads or writes the session's tombstone. A row lock cannot do
+-- this: a cancel that overtakes the session's first batch has no row to
+-- lock, and an ingest that waited behind a cancel's DELETE would then
+-- insert a fresh session row (ON CONFLICT finds nothing left to conflict
+-- with). With the lock, an ingest either commits before the cancel takes
+-- it (and the cancel's DELETE, a later statement, sees its rows) or reads
+-- the tombstone after the cancel committed (each statement of READ
+-- COMMITTED takes a new snapshot). REPEATABLE READ would read a snapshot
+-- taken before the wait, so it is refused; SERIALIZABLE is safe (SSI
+-- aborts one of the two). Whoever needs both locks takes the user's first.
+-- Two int4 keys keep clear of applications' one-bigint advisory locks; a
+-- hash collision only makes two sessions wait for each other.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_lock(what text, project_id bigint, key text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+    IF what IS DISTINCT FROM 'session' AND what IS DISTINCT FROM 'user' THEN
+        RAISE EXCEPTION 'dozor_lock: what must be session or user (got %)', COALESCE(what, 'NULL')
+            USING ERRCODE = '22023';
+    ELSIF project_id IS NULL OR key IS NULL THEN
+        RAISE EXCEPTION 'dozor_lock: project_id and key must not be NULL' USING ERRCODE = '22023';
+    ELSIF pg_catalog.current_setting('transaction_isolation') = 'repeatable read' THEN
+        RAISE EXCEPTION 'ingest, cancel and erasure cannot lock a % under REPEATABLE READ isolation', what
+            USING ERRCODE = '0A000',
+                  HINT = 'Run ingest, cancel and erasure in READ COMMITTED (the default) or SERIALIZABLE transactions.';
+    END IF;
+    PERFORM pg_catalog.pg_advisory_xact_lock(
+        CASE what WHEN 'session' THEN 1685027329 ELSE 1685027330 END,
+        pg_catalog.hashtext(project_id::text || '/' || key));
+END
+$$;
+
+-- POST /api/ingest: one SDK batch, all of SPEC §3 in one transaction.
+-- Returns the session's internal id, or NULL when the session was
+-- cancelled or erased (it has a tombstone): the batch is acknowledged and
+-- discarded, nothing is stored (HTTP 204, so the SDK does not retry).
 -- Runs as the extension owner (the API key is the check): the ingest role
 -- reads and writes no table itself.
 CREATE OR REPLACE FUNCTION @extschema@.dozor_ingest(api_key text, body bytea, content_encoding text DEFAULT NULL)
@@ -71,6 +175,16 @@ BEGIN
     ELSE
         first_at := pg_catalog.now();
         last_at := first_at;
+    END IF;
+
+    -- A cancelled session stays cancelled (see dozor_lock for the race).
+    IF b.user_id IS NOT NULL THEN
+        PERFORM @extschema@.dozor_lock('user', project, b.user_id);
+    END IF;
+    PERFORM @extschema@.dozor_lock('session', project, b.session_id::text);
+    IF EXISTS (SELECT FROM dozor.session_tombstones t
+               WHERE t.project_id = project AND t.external_id = b.session_id) THEN
+        RETURN NULL;
     END IF;
 
     -- Create the session (metadata and counts are filled in below), or
@@ -162,13 +276,12 @@ BEGIN
         UPDATE dozor.sessions s SET (page_count, pathnames, first_url) = (
             SELECT pg_catalog.count(*)::integer,
                    COALESCE(pg_catalog.array_agg(v.pathname ORDER BY v.first_seen) FILTER (WHERE v.first_visit), '{}'),
-                   (pg_catalog.array_agg(v.url ORDER BY v.timestamp, v.id))[1]
-            FROM (SELECT m.id, m.timestamp, m.data->>'url' AS url, m.data->>'pathname' AS pathname,
-                         pg_catalog.min(m.timestamp) OVER (PARTITION BY m.data->>'pathname') AS first_seen,
-                         pg_catalog.row_number() OVER (PARTITION BY m.data->>'pathname' ORDER BY m.timestamp, m.id) = 1 AS first_visit
-                  FROM dozor.markers m
-                  WHERE m.session_id = sid AND m.kind = 'url'
-                    AND pg_catalog.jsonb_typeof(m.data->'pathname') = 'string' AND m.data->>'pathname' <> '') v)
+                   (pg_catalog.array_agg(v.url ORDER BY v.ord))[1]
+            FROM (SELECT m.ord, m.data->>'url' AS url, m.data->>'pathname' AS pathname,
+                         pg_catalog.min(m.ord) OVER (PARTITION BY m.data->>'pathname') AS first_seen,
+                         pg_catalog.row_number() OVER (PARTITION BY m.data->>'pathname' ORDER BY m.ord) = 1 AS first_visit
+                  FROM @extschema@.dozor_stream_markers(sid, 'url') WITH ORDINALITY AS m ("timestamp", kind, data, ord)
+                  WHERE pg_catalog.jsonb_typeof(m.data->'pathname') = 'string' AND m.data->>'pathname' <> '') v)
         WHERE s.id = sid;
     END IF;
 
@@ -186,10 +299,110 @@ BEGIN
 END
 $$;
 
+-- Deletes a project's session by uuid, with its batches and markers, and
+-- leaves its tombstone (renewed if there was one); true when a session was
+-- deleted. The tombstone is left either way: a cancel may overtake the
+-- session's first batch.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_tombstone_session(project_id bigint, session_id uuid)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE
+AS $$
+BEGIN
+    PERFORM @extschema@.dozor_lock('session', project_id, session_id::text);
+    INSERT INTO dozor.session_tombstones AS t (project_id, external_id)
+    VALUES (dozor_tombstone_session.project_id, dozor_tombstone_session.session_id)
+    ON CONFLICT ON CONSTRAINT session_tombstones_pkey DO UPDATE SET created_at = pg_catalog.now();
+    DELETE FROM dozor.sessions s
+    WHERE s.project_id = dozor_tombstone_session.project_id
+      AND s.external_id = dozor_tombstone_session.session_id;
+    RETURN FOUND;
+END
+$$;
 
--- Paged batches: new arguments and a next_cursor column.
-DROP FUNCTION @extschema@.dozor_session_batches(bigint);
-CREATE FUNCTION @extschema@.dozor_session_batches(session_id bigint, cursor text DEFAULT NULL,
+-- Removes the tombstones older than tombstone_ttl (dozor_cleanup calls
+-- it); returns how many. Until then a tombstone discards every batch of
+-- its session.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_expire_tombstones(tombstone_ttl interval DEFAULT '7 days')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF tombstone_ttl IS NULL OR tombstone_ttl < interval '0' THEN
+        RAISE EXCEPTION 'tombstone_ttl must be a non-negative interval (got %)', COALESCE(tombstone_ttl::text, 'NULL')
+            USING ERRCODE = '22023',
+                  HINT = 'Batches of a cancelled session are discarded for this long, e.g. ''7 days''.';
+    END IF;
+    DELETE FROM dozor.session_tombstones t WHERE t.created_at < pg_catalog.now() - tombstone_ttl;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+
+-- POST /api/sessions/cancel: hard delete, scoped to the key's project,
+-- leaving a tombstone: batches of the session that arrive later (already
+-- in flight when the SDK cancelled) are discarded. Runs as the extension
+-- owner, like dozor_ingest: the API key is the check.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_cancel_session(api_key text, session_id uuid)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    project bigint := @extschema@.dozor_project_of_key(api_key);
+BEGIN
+    IF dozor_cancel_session.session_id IS NULL THEN
+        RAISE EXCEPTION 'dozor_cancel_session: session_id must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    PERFORM @extschema@.dozor_tombstone_session(project, dozor_cancel_session.session_id);
+END
+$$;
+
+-- Erasure of a person (GDPR art. 17): deletes a project's tracked user and
+-- every session linked to it, with their batches and markers, in one
+-- transaction, leaving a tombstone per session so that batches still in
+-- flight cannot bring one back; returns how many sessions it removed (0
+-- for an unknown user). Holding the user's lock (see dozor_lock), no batch
+-- can link another session to the user meanwhile; a batch that identifies
+-- the same user id after the erasure commits starts a new tracked user.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_erase_user(project_id bigint, external_id text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+AS $$
+DECLARE
+    uid bigint;
+    sess uuid;
+    n bigint := 0;
+BEGIN
+    IF dozor_erase_user.project_id IS NULL OR dozor_erase_user.external_id IS NULL THEN
+        RAISE EXCEPTION 'dozor_erase_user: project_id and external_id must not be NULL' USING ERRCODE = '22023';
+    END IF;
+    PERFORM @extschema@.dozor_require_project_admin(dozor_erase_user.project_id);
+    PERFORM @extschema@.dozor_lock('user', dozor_erase_user.project_id, dozor_erase_user.external_id);
+    SELECT u.id INTO uid FROM dozor.tracked_users u
+    WHERE u.project_id = dozor_erase_user.project_id AND u.external_id = dozor_erase_user.external_id;
+    IF uid IS NULL THEN
+        RETURN 0;
+    END IF;
+    FOR sess IN SELECT s.external_id FROM dozor.sessions s
+                WHERE s.tracked_user_id = uid ORDER BY s.external_id LOOP
+        IF @extschema@.dozor_tombstone_session(dozor_erase_user.project_id, sess) THEN
+            n := n + 1;
+        END IF;
+    END LOOP;
+    DELETE FROM dozor.tracked_users u WHERE u.id = uid;
+    RETURN n;
+END
+$$;
+
+-- GET /api/sessions/{id}/events: each stored batch, gzip bytes in base64,
+-- in stream order (first_timestamp, id). All at once by default; with a
+-- page_limit (1..1000) or a cursor, a page at a time: the page's last row
+-- carries next_cursor when more remain (keyset on (first_timestamp, id),
+-- so a page costs the same wherever it starts). A cursor without a
+-- page_limit pages by 100.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_session_batches(session_id bigint, cursor text DEFAULT NULL,
                                                  page_limit integer DEFAULT NULL)
 RETURNS TABLE (id bigint, first_timestamp bigint, last_timestamp bigint,
                event_count integer, data text, next_cursor text)
@@ -234,12 +447,11 @@ BEGIN
 END
 $$;
 
-REVOKE ALL ON FUNCTION @extschema@.dozor_session_batches(bigint, text, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.dozor_session_batches(bigint, text, integer) TO dozor_viewer;
-
--- Windows of the stream.
-DROP FUNCTION @extschema@.dozor_events(bigint, boolean, integer, integer);
-CREATE FUNCTION @extschema@.dozor_events(session_id bigint, compress_idle boolean DEFAULT false,
+-- The session stream as one json array; with from_ms/to_ms only the events
+-- whose timestamps (on the chosen timeline, whole milliseconds) are in
+-- [from_ms, to_ms), each exactly as in the whole stream. NULL bounds are
+-- open. A window inflates only the batches that overlap it.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_events(session_id bigint, compress_idle boolean DEFAULT false,
                                         gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000,
                                         from_ms double precision DEFAULT NULL,
                                         to_ms double precision DEFAULT NULL)
@@ -247,136 +459,172 @@ RETURNS json
 AS 'MODULE_PATHNAME', 'dozor_events'
 LANGUAGE C STABLE;
 
-REVOKE ALL ON FUNCTION @extschema@.dozor_events(bigint, boolean, integer, integer, double precision, double precision) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.dozor_events(bigint, boolean, integer, integer, double precision, double precision) TO dozor_viewer;
-
--- Keyframes for the player.
-CREATE FUNCTION @extschema@.dozor_keyframes(session_id bigint, compress_idle boolean DEFAULT false,
+-- Every Meta (4) and FullSnapshot (2) event in stream order, from the batch
+-- indexes alone: where a player can start rendering (src/keyframes.c).
+CREATE OR REPLACE FUNCTION @extschema@.dozor_keyframes(session_id bigint, compress_idle boolean DEFAULT false,
                                            gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS TABLE ("timestamp" double precision, type integer)
 AS 'MODULE_PATHNAME', 'dozor_keyframes'
 LANGUAGE C STABLE;
 
-REVOKE ALL ON FUNCTION @extschema@.dozor_keyframes(bigint, boolean, integer, integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.dozor_keyframes(bigint, boolean, integer, integer) TO dozor_viewer;
-
--------------------------------------------------------------------------------
--- 4. Partitioned storage: batches and markers by session day
---
--- Batches and markers are partitioned by session id, one partition per day
--- (src/partitions.sql). 0.1.0's tables become the legacy partitions
--- [0, 2^37) in place: renamed, their primary keys rebuilt to include
--- session_id, and attached. No row is copied and no blob (TOAST) is read;
--- the cost is one scan of each table's heap (the partition bound check)
--- and one primary-key build each (README, "Upgrading", has the figures).
--- New sessions get day-carrying ids; 0.1.0's sessions keep theirs.
--- dozor_cleanup deletes the legacy rows session by session as they expire
--- and drops the emptied legacy partitions. No day partition is made here:
--- tables made by an extension script would belong to the extension and be
--- left out of pg_dump; ingest makes today's on demand, dozor_maintain the
--- next days'.
--------------------------------------------------------------------------------
-
--- The UTC day of a moment: days since 1970-01-01.
-CREATE FUNCTION @extschema@.dozor_day(ts timestamptz)
-RETURNS integer
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-AS $$ SELECT pg_catalog.floor(EXTRACT(epoch FROM ts) / 86400)::integer $$;
-
--- A new session's id: its creation day (server clock, UTC) * 2^37 + the
--- sequence. The day is the partition key of the session's batches and
--- markers, so it is fixed for the session's life, and a lookup by session
--- id alone prunes to one partition. Ids stay below 2^53 (exact as JSON
--- numbers in JavaScript) until the year 2149; the sequence stops at 2^37-1.
-CREATE FUNCTION @extschema@.dozor_next_session_id()
-RETURNS bigint
-LANGUAGE sql VOLATILE
+-- Markers of a session (of one kind, or all when kind is NULL) in the
+-- stream's order (SPEC §5.2): by timestamp; at one timestamp the session's
+-- initial url marker first, then batch order (first_timestamp, id) and
+-- position in the batch, exactly as dozor_events and dozor_history order
+-- events, whatever order the batches arrived in. Callers keep the order
+-- with WITH ORDINALITY (which also keeps this from being inlined).
+CREATE OR REPLACE FUNCTION @extschema@.dozor_stream_markers(session_id bigint, kind text DEFAULT NULL)
+RETURNS TABLE ("timestamp" bigint, kind text, data jsonb)
+LANGUAGE sql STABLE
 AS $$
-    SELECT @extschema@.dozor_day(pg_catalog.now())::bigint * 137438953472
-           + pg_catalog.nextval('dozor.sessions_id_seq')
+    SELECT m.timestamp, m.kind, m.data
+    FROM dozor.markers m
+    LEFT JOIN dozor.event_batches b ON b.id = m.batch_id
+    WHERE m.session_id = $1 AND ($2 IS NULL OR m.kind = $2)
+    ORDER BY m.timestamp, m.batch_id IS NOT NULL, b.first_timestamp, m.batch_id, m.event_index, m.id
 $$;
 
-ALTER SEQUENCE dozor.sessions_id_seq MAXVALUE 137438953471;
-ALTER TABLE dozor.sessions ALTER COLUMN id SET DEFAULT @extschema@.dozor_next_session_id();
+-- Markers of a session by timestamp; kind filter: NULL or '' (all), url, identity.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_markers(session_id bigint, kind text DEFAULT NULL)
+RETURNS SETOF @extschema@.dozor_marker
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+    IF dozor_markers.kind IS NOT NULL AND dozor_markers.kind NOT IN ('', 'url', 'identity') THEN
+        RAISE EXCEPTION 'unknown marker kind "%"', dozor_markers.kind
+            USING ERRCODE = '22023', HINT = 'Use url, identity, or NULL for all markers.';
+    END IF;
+    RETURN QUERY
+        SELECT m.timestamp, m.kind, m.data
+        FROM @extschema@.dozor_stream_markers(dozor_markers.session_id, NULLIF(dozor_markers.kind, ''))
+             WITH ORDINALITY AS m ("timestamp", kind, data, ord)
+        ORDER BY m.ord;
+END
+$$;
 
--- The old tables step aside, names of their indexes and constraints with
--- them (the new parents take the old names).
-ALTER TABLE dozor.event_batches RENAME TO event_batches_legacy;
-ALTER TABLE dozor.event_batches_legacy RENAME CONSTRAINT event_batches_session_id_content_hash_key
-    TO event_batches_legacy_session_id_content_hash_key;
-ALTER TABLE dozor.event_batches_legacy RENAME CONSTRAINT event_batches_session_id_fkey
-    TO event_batches_legacy_session_id_fkey;
-ALTER INDEX dozor.event_batches_session_id_first_timestamp_id_idx
-    RENAME TO event_batches_legacy_session_id_first_timestamp_id_idx;
-ALTER TABLE dozor.markers RENAME TO markers_legacy;
-ALTER TABLE dozor.markers_legacy RENAME CONSTRAINT markers_session_id_fkey TO markers_legacy_session_id_fkey;
-ALTER INDEX dozor.markers_session_id_kind_timestamp_idx RENAME TO markers_legacy_session_id_kind_timestamp_idx;
-ALTER INDEX dozor.markers_session_id_timestamp_idx RENAME TO markers_legacy_session_id_timestamp_idx;
+-- GET /api/sessions/{id}: the session row, its activity summary, tracked
+-- user and markers, as one object; NULL when there is no such session.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_session(session_id bigint)
+RETURNS jsonb
+LANGUAGE sql STABLE STRICT SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.jsonb_build_object(
+        'id', s.id, 'projectId', s.project_id, 'sessionId', s.external_id,
+        'url', s.url, 'referrer', s.referrer, 'userAgent', s.user_agent,
+        'screenWidth', s.screen_width, 'screenHeight', s.screen_height,
+        'language', s.language, 'startedAt', s.started_at, 'endedAt', s.ended_at,
+        'duration', s.duration, 'eventCount', s.event_count, 'createdAt', s.created_at,
+        'activity', pg_catalog.jsonb_build_object(
+            'activeMs', s.active_ms, 'clickCount', s.click_count,
+            'keypressCount', s.keypress_count, 'mouseActivityCount', s.mouse_activity_count,
+            'consoleLogCount', s.console_log_count, 'consoleWarnCount', s.console_warn_count,
+            'consoleErrorCount', s.console_error_count, 'pageCount', s.page_count,
+            'pathnames', pg_catalog.to_jsonb(s.pathnames), 'firstUrl', s.first_url,
+            'sizeBytes', s.size_bytes),
+        'trackedUser', CASE WHEN u.id IS NULL THEN NULL ELSE pg_catalog.jsonb_build_object(
+            'id', u.id, 'userId', u.external_id, 'traits', u.traits) END,
+        'markers', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.ord)
+            FROM @extschema@.dozor_stream_markers(s.id) WITH ORDINALITY AS m ("timestamp", kind, data, ord)), '[]'::jsonb))
+    FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
+    WHERE s.id = dozor_session.session_id
+$$;
 
--- Markers no longer reference batches (a batch never goes alone); the
--- primary keys include session_id, as partitioning requires.
-ALTER TABLE dozor.markers_legacy DROP CONSTRAINT markers_batch_id_fkey;
-DROP INDEX dozor.markers_batch_id_idx;
-ALTER TABLE dozor.event_batches_legacy DROP CONSTRAINT event_batches_pkey,
-    ADD CONSTRAINT event_batches_legacy_pkey PRIMARY KEY (session_id, id);
-ALTER TABLE dozor.markers_legacy DROP CONSTRAINT markers_pkey,
-    ADD CONSTRAINT markers_legacy_pkey PRIMARY KEY (session_id, id);
-
--- The partitioned tables, column for column the old ones (LIKE: whatever
--- the sections above changed), with the install script's keys and indexes.
-CREATE TABLE dozor.event_batches (
-    LIKE dozor.event_batches_legacy INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION,
-    PRIMARY KEY (session_id, id),
-    UNIQUE (session_id, content_hash),
-    FOREIGN KEY (session_id) REFERENCES dozor.sessions (id) ON DELETE CASCADE
-) PARTITION BY RANGE (session_id);
-CREATE INDEX ON dozor.event_batches (session_id, first_timestamp, id);
-CREATE TABLE dozor.markers (
-    LIKE dozor.markers_legacy INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION,
-    PRIMARY KEY (session_id, id),
-    FOREIGN KEY (session_id) REFERENCES dozor.sessions (id) ON DELETE CASCADE
-) PARTITION BY RANGE (session_id);
-CREATE INDEX ON dozor.markers (session_id, kind, timestamp);
-CREATE INDEX ON dozor.markers (session_id, timestamp);
-
--- Attaching finds the old indexes and foreign keys equal to the parents'
--- and adopts them (nothing is rebuilt or revalidated); it scans each heap
--- once for the bound.
-ALTER TABLE dozor.event_batches ATTACH PARTITION dozor.event_batches_legacy FOR VALUES FROM (0) TO (137438953472);
-ALTER TABLE dozor.markers ATTACH PARTITION dozor.markers_legacy FOR VALUES FROM (0) TO (137438953472);
-
--- The legacy partitions become what a day partition is: no policies, no
--- grants (everyone reads through the parents), and not part of the
--- extension, so that pg_dump dumps them, rows and all, like the days.
-DROP POLICY read ON dozor.event_batches_legacy;
-DROP POLICY read ON dozor.markers_legacy;
-ALTER TABLE dozor.event_batches_legacy DISABLE ROW LEVEL SECURITY;
-ALTER TABLE dozor.markers_legacy DISABLE ROW LEVEL SECURITY;
-REVOKE ALL ON dozor.event_batches_legacy, dozor.markers_legacy FROM dozor_viewer;
-ALTER EXTENSION dozor DROP TABLE dozor.event_batches_legacy;
-ALTER EXTENSION dozor DROP TABLE dozor.markers_legacy;
-
-SELECT pg_catalog.pg_extension_config_dump('dozor.event_batches', '');
-SELECT pg_catalog.pg_extension_config_dump('dozor.markers', '');
-ALTER TABLE dozor.event_batches ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read ON dozor.event_batches FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = event_batches.session_id));
-ALTER TABLE dozor.markers ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read ON dozor.markers FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = markers.session_id));
-GRANT SELECT ON dozor.event_batches, dozor.markers TO dozor_viewer;
-
--- Partition management and the storage report (as in src/partitions.sql).
+-- Deletes the sessions created before now() - retention, with their
+-- batches and markers; returns how many. Tracked users stay (they may come
+-- back). Two ways, in this order:
+--   * session by session: sessions created before the cutoff that are not
+--     in a whole expired day (the partial day at the cutoff, 0.1.0's rows,
+--     and, for a caller who may not drop days, everything due). Project by
+--     project in chunks of 1000 along (project_id, created_at, id), each
+--     chunk one DELETE whose cascades run at its end, so memory stays
+--     bounded; rows locked by a concurrent ingest are skipped (SKIP
+--     LOCKED), never waited for, and go at the next run. Row-level security
+--     applies: an admin deletes in its own projects only.
+--   * whole days (src/partitions.sql, dozor_drop_expired_days): partitions
+--     of days that ended before the cutoff are dropped, then their
+--     sessions deleted. This writes a few kB of WAL where deleting the rows
+--     would write the whole day's data again. It is global (every
+--     project's rows of the day), so it runs only for roles that may
+--     execute dozor_drop_expired_days: the extension owner and superusers.
+--     It comes last, because its ACCESS EXCLUSIVE lock on the partitioned
+--     tables is held until the transaction ends.
+-- Everything is one transaction (a function cannot commit). Running it
+-- twice deletes nothing the second time.
+--
+-- Daily at 03:00 with pg_cron (in the database where pg_cron runs jobs):
+--   SELECT cron.schedule('dozor-retention', '0 3 * * *', $$SELECT dozor_cleanup('90 days')$$);
+CREATE OR REPLACE FUNCTION @extschema@.dozor_cleanup(retention interval DEFAULT '90 days',
+                                          tombstone_ttl interval DEFAULT '7 days')
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cutoff timestamptz;
+    chunk CONSTANT integer := 1000;
+    total bigint := 0;
+    n bigint;
+    project bigint;
+    last_at timestamptz;
+    last_id bigint;
+    by_day boolean := pg_catalog.has_function_privilege(
+        '@extschema@.dozor_drop_expired_days(timestamptz)', 'EXECUTE');
+    -- sessions with ids in [2^37, day_ids) are in whole expired days
+    day_ids bigint := 0;
+BEGIN
+    IF retention IS NULL THEN
+        RAISE EXCEPTION 'retention must not be NULL' USING ERRCODE = '22023';
+    ELSIF retention < interval '0' THEN
+        RAISE EXCEPTION 'retention must not be negative (got %)', retention
+            USING ERRCODE = '22023', HINT = 'Sessions created more than this long ago are deleted, e.g. ''90 days''.';
+    END IF;
+    cutoff := pg_catalog.now() - retention;
+    PERFORM @extschema@.dozor_expire_tombstones(tombstone_ttl);
+    IF by_day THEN
+        day_ids := @extschema@.dozor_day(cutoff)::bigint * 137438953472;
+    END IF;
+    FOR project IN SELECT p.id FROM dozor.projects p ORDER BY p.id LOOP
+        -- keyset through the project's old sessions: each chunk starts
+        -- after the last one, never rescanning what this call deleted
+        last_at := '-infinity';
+        last_id := 0;
+        LOOP
+            n := NULL;
+            WITH gone AS (
+                DELETE FROM dozor.sessions s
+                WHERE s.id IN (
+                    SELECT c.id FROM dozor.sessions c
+                    WHERE c.project_id = project AND c.created_at < cutoff
+                      AND (c.created_at, c.id) > (last_at, last_id)
+                      AND NOT (c.id >= 137438953472 AND c.id < day_ids)
+                    ORDER BY c.created_at, c.id
+                    LIMIT chunk
+                    FOR UPDATE SKIP LOCKED)
+                RETURNING s.created_at, s.id)
+            SELECT pg_catalog.count(*) OVER (), g.created_at, g.id INTO n, last_at, last_id
+            FROM gone g ORDER BY g.created_at DESC, g.id DESC LIMIT 1;
+            EXIT WHEN n IS NULL;
+            total := total + n;
+        END LOOP;
+    END LOOP;
+    IF by_day THEN
+        total := total + @extschema@.dozor_drop_expired_days(cutoff);
+    END IF;
+    RETURN total;
+END
+$$;
 
 -- Partition name of a table and a day: event_batches_p20261206.
-CREATE FUNCTION @extschema@.dozor_partition_name(tbl text, day integer)
+CREATE OR REPLACE FUNCTION @extschema@.dozor_partition_name(tbl text, day integer)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$ SELECT tbl || '_p' || pg_catalog.to_char(date '1970-01-01' + day, 'YYYYMMDD') $$;
 
 -- Makes the day's partitions of dozor.event_batches and dozor.markers
 -- where missing; returns how many it made (0, 1 or 2).
-CREATE FUNCTION @extschema@.dozor_add_day(day integer)
+CREATE OR REPLACE FUNCTION @extschema@.dozor_add_day(day integer)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -416,7 +664,7 @@ $$;
 
 -- Today's partitions, made if missing (the fast path is two catalog
 -- lookups). dozor_ingest calls this before it writes anything.
-CREATE FUNCTION @extschema@.dozor_ensure_today()
+CREATE OR REPLACE FUNCTION @extschema@.dozor_ensure_today()
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -434,7 +682,7 @@ $$;
 -- missing; returns how many it made. Idempotent and cheap when there is
 -- nothing to do: run it every few minutes, e.g. with pg_cron:
 --   SELECT cron.schedule('dozor-maintain', '*/10 * * * *', $$SELECT dozor_maintain()$$);
-CREATE FUNCTION @extschema@.dozor_maintain(days_ahead integer DEFAULT 7)
+CREATE OR REPLACE FUNCTION @extschema@.dozor_maintain(days_ahead integer DEFAULT 7)
 RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -472,7 +720,7 @@ $$;
 -- That needs a superuser owner (the GUC is superuser-only); otherwise the
 -- days are dropped first and the cascades run under the lock.
 -- (Any other trigger on dozor.sessions is skipped here too: there is none.)
-CREATE FUNCTION @extschema@.dozor_drop_expired_days(cutoff timestamptz)
+CREATE OR REPLACE FUNCTION @extschema@.dozor_drop_expired_days(cutoff timestamptz)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
@@ -552,7 +800,7 @@ $$;
 
 -- Deletes the sessions of the days before first_kept (by primary key
 -- range, in chunks); returns how many. For dozor_drop_expired_days.
-CREATE FUNCTION @extschema@.dozor_delete_sessions_below(first_kept integer)
+CREATE OR REPLACE FUNCTION @extschema@.dozor_delete_sessions_below(first_kept integer)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE STRICT
 SET search_path = pg_catalog, pg_temp
@@ -577,10 +825,6 @@ BEGIN
 END
 $$;
 
--------------------------------------------------------------------------------
--- Storage report
--------------------------------------------------------------------------------
-
 -- What is stored, per partition day and project: sessions, batches,
 -- events, stored bytes (the gzip blobs), and per project the oldest and
 -- newest day held. A row with project_id NULL totals the day and adds the
@@ -588,7 +832,7 @@ $$;
 -- day is NULL for the legacy partitions of 0.1.0's rows. Reads every
 -- session row and the batches' primary key: an operator's query, not a
 -- dashboard's. Row-level security applies to the counts.
-CREATE FUNCTION @extschema@.dozor_storage()
+CREATE OR REPLACE FUNCTION @extschema@.dozor_storage()
 RETURNS TABLE (day date, project_id bigint, sessions bigint, batches bigint, events bigint,
                stored_bytes bigint, disk_bytes bigint, oldest_day date, newest_day date)
 LANGUAGE sql STABLE SECURITY INVOKER
@@ -632,122 +876,167 @@ AS $$
     FULL JOIN parts pt ON COALESCE(pt.day, '-infinity') = COALESCE(t.day, '-infinity')
     ORDER BY 1 NULLS FIRST, 2 NULLS FIRST
 $$;
+
+-------------------------------------------------------------------------------
+-- 4. Partitioned storage: batches and markers by session day
+--
+-- Batches and markers are partitioned by session id, one partition per day
+-- (src/partitions.sql). 0.1.0's tables become the legacy partitions
+-- [0, 2^37) in place: renamed, their primary keys rebuilt to include
+-- session_id, and attached. No row is copied and no blob (TOAST) is read;
+-- the cost is one scan of each table's heap (the partition bound check)
+-- and one primary-key build each (README, "Upgrading", has the figures).
+-- New sessions get day-carrying ids; 0.1.0's sessions keep theirs.
+-- dozor_cleanup deletes the legacy rows session by session as they expire
+-- and drops the emptied legacy partitions. No day partition is made here:
+-- tables made by an extension script would belong to the extension and be
+-- left out of pg_dump; ingest makes today's on demand, dozor_maintain the
+-- next days'.
+-------------------------------------------------------------------------------
+
+ALTER SEQUENCE dozor.sessions_id_seq MAXVALUE 137438953471;
+ALTER TABLE dozor.sessions ALTER COLUMN id SET DEFAULT @extschema@.dozor_next_session_id();
+
+-- The old tables step aside, names of their indexes and constraints with
+-- them (the new parents take the old names).
+ALTER TABLE dozor.event_batches RENAME TO event_batches_legacy;
+ALTER TABLE dozor.event_batches_legacy RENAME CONSTRAINT event_batches_session_id_content_hash_key
+    TO event_batches_legacy_session_id_content_hash_key;
+ALTER TABLE dozor.event_batches_legacy RENAME CONSTRAINT event_batches_session_id_fkey
+    TO event_batches_legacy_session_id_fkey;
+ALTER INDEX dozor.event_batches_session_id_first_timestamp_id_idx
+    RENAME TO event_batches_legacy_session_id_first_timestamp_id_idx;
+ALTER TABLE dozor.markers RENAME TO markers_legacy;
+ALTER TABLE dozor.markers_legacy RENAME CONSTRAINT markers_session_id_fkey TO markers_legacy_session_id_fkey;
+ALTER INDEX dozor.markers_session_id_kind_timestamp_idx RENAME TO markers_legacy_session_id_kind_timestamp_idx;
+ALTER INDEX dozor.markers_session_id_timestamp_idx RENAME TO markers_legacy_session_id_timestamp_idx;
+
+-- Markers no longer reference batches (a batch never goes alone); the
+-- primary keys include session_id, as partitioning requires.
+ALTER TABLE dozor.markers_legacy DROP CONSTRAINT markers_batch_id_fkey;
+DROP INDEX dozor.markers_batch_id_idx;
+ALTER TABLE dozor.event_batches_legacy DROP CONSTRAINT event_batches_pkey,
+    ADD CONSTRAINT event_batches_legacy_pkey PRIMARY KEY (session_id, id);
+ALTER TABLE dozor.markers_legacy DROP CONSTRAINT markers_pkey,
+    ADD CONSTRAINT markers_legacy_pkey PRIMARY KEY (session_id, id);
+
+-- The partitioned tables, column for column the old ones (LIKE: whatever
+-- the sections above changed), with the install script's keys and indexes.
+CREATE TABLE dozor.event_batches (
+    LIKE dozor.event_batches_legacy INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION,
+    PRIMARY KEY (session_id, id),
+    UNIQUE (session_id, content_hash),
+    FOREIGN KEY (session_id) REFERENCES dozor.sessions (id) ON DELETE CASCADE
+) PARTITION BY RANGE (session_id);
+CREATE INDEX ON dozor.event_batches (session_id, first_timestamp, id);
+CREATE TABLE dozor.markers (
+    LIKE dozor.markers_legacy INCLUDING DEFAULTS INCLUDING STORAGE INCLUDING COMPRESSION,
+    PRIMARY KEY (session_id, id),
+    FOREIGN KEY (session_id) REFERENCES dozor.sessions (id) ON DELETE CASCADE
+) PARTITION BY RANGE (session_id);
+CREATE INDEX ON dozor.markers (session_id, kind, timestamp);
+CREATE INDEX ON dozor.markers (session_id, timestamp);
+
+-- Attaching finds the old indexes and foreign keys equal to the parents'
+-- and adopts them (nothing is rebuilt or revalidated); it scans each heap
+-- once for the bound.
+ALTER TABLE dozor.event_batches ATTACH PARTITION dozor.event_batches_legacy FOR VALUES FROM (0) TO (137438953472);
+ALTER TABLE dozor.markers ATTACH PARTITION dozor.markers_legacy FOR VALUES FROM (0) TO (137438953472);
+
+-- The legacy partitions become what a day partition is: no policies, no
+-- grants (everyone reads through the parents), and not part of the
+-- extension, so that pg_dump dumps them, rows and all, like the days.
+DROP POLICY read ON dozor.event_batches_legacy;
+DROP POLICY read ON dozor.markers_legacy;
+ALTER TABLE dozor.event_batches_legacy DISABLE ROW LEVEL SECURITY;
+ALTER TABLE dozor.markers_legacy DISABLE ROW LEVEL SECURITY;
+REVOKE ALL ON dozor.event_batches_legacy, dozor.markers_legacy FROM dozor_viewer;
+ALTER EXTENSION dozor DROP TABLE dozor.event_batches_legacy;
+ALTER EXTENSION dozor DROP TABLE dozor.markers_legacy;
+
+SELECT pg_catalog.pg_extension_config_dump('dozor.event_batches', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.markers', '');
+ALTER TABLE dozor.event_batches ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.event_batches FOR SELECT
+    USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = event_batches.session_id));
+ALTER TABLE dozor.markers ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.markers FOR SELECT
+    USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = markers.session_id));
+GRANT SELECT ON dozor.event_batches, dozor.markers TO dozor_viewer;
+
+-- Partition management and the storage report (as in src/partitions.sql).
+
+-------------------------------------------------------------------------------
+-- Storage report
+-------------------------------------------------------------------------------
+
 -- Changed: whole days dropped; the markers of a session by its id (prunes).
 
--- Deletes the sessions created before now() - retention, with their
--- batches and markers; returns how many. Tracked users stay (they may come
--- back). Two ways, in this order:
---   * session by session: sessions created before the cutoff that are not
---     in a whole expired day (the partial day at the cutoff, 0.1.0's rows,
---     and, for a caller who may not drop days, everything due). Project by
---     project in chunks of 1000 along (project_id, created_at, id), each
---     chunk one DELETE whose cascades run at its end, so memory stays
---     bounded; rows locked by a concurrent ingest are skipped (SKIP
---     LOCKED), never waited for, and go at the next run. Row-level security
---     applies: an admin deletes in its own projects only.
---   * whole days (src/partitions.sql, dozor_drop_expired_days): partitions
---     of days that ended before the cutoff are dropped, then their
---     sessions deleted. This writes a few kB of WAL where deleting the rows
---     would write the whole day's data again. It is global (every
---     project's rows of the day), so it runs only for roles that may
---     execute dozor_drop_expired_days: the extension owner and superusers.
---     It comes last, because its ACCESS EXCLUSIVE lock on the partitioned
---     tables is held until the transaction ends.
--- Everything is one transaction (a function cannot commit). Running it
--- twice deletes nothing the second time.
---
--- Daily at 03:00 with pg_cron (in the database where pg_cron runs jobs):
---   SELECT cron.schedule('dozor-retention', '0 3 * * *', $$SELECT dozor_cleanup('90 days')$$);
-CREATE OR REPLACE FUNCTION @extschema@.dozor_cleanup(retention interval DEFAULT '90 days')
-RETURNS bigint
-LANGUAGE plpgsql VOLATILE SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-AS $$
+
+-------------------------------------------------------------------------------
+-- 5. Grants of every function, as the install script gives them
+-- (src/access.sql)
+-------------------------------------------------------------------------------
+
+-- Every function of the extension, by name (all overloads alike):
+--   public  pure, no stored data: stays executable by PUBLIC
+--   ingest  dozor_ingest
+--   viewer  dozor_viewer (and so dozor_admin)
+--   admin   dozor_admin
+-- A function in no class is executable by the owner only. The read and
+-- admin functions are made SECURITY INVOKER here whatever they were
+-- declared as, so that row-level security applies to them.
+DO $$
 DECLARE
-    cutoff timestamptz;
-    chunk CONSTANT integer := 1000;
-    total bigint := 0;
-    n bigint;
-    project bigint;
-    last_at timestamptz;
-    last_id bigint;
-    by_day boolean := pg_catalog.has_function_privilege(
-        '@extschema@.dozor_drop_expired_days(timestamptz)', 'EXECUTE');
-    -- sessions with ids in [2^37, day_ids) are in whole expired days
-    day_ids bigint := 0;
+    f regprocedure;
+    class text;
 BEGIN
-    IF retention IS NULL THEN
-        RAISE EXCEPTION 'retention must not be NULL' USING ERRCODE = '22023';
-    ELSIF retention < interval '0' THEN
-        RAISE EXCEPTION 'retention must not be negative (got %)', retention
-            USING ERRCODE = '22023', HINT = 'Sessions created more than this long ago are deleted, e.g. ''90 days''.';
-    END IF;
-    cutoff := pg_catalog.now() - retention;
-    IF by_day THEN
-        day_ids := @extschema@.dozor_day(cutoff)::bigint * 137438953472;
-    END IF;
-    FOR project IN SELECT p.id FROM dozor.projects p ORDER BY p.id LOOP
-        -- keyset through the project's old sessions: each chunk starts
-        -- after the last one, never rescanning what this call deleted
-        last_at := '-infinity';
-        last_id := 0;
-        LOOP
-            n := NULL;
-            WITH gone AS (
-                DELETE FROM dozor.sessions s
-                WHERE s.id IN (
-                    SELECT c.id FROM dozor.sessions c
-                    WHERE c.project_id = project AND c.created_at < cutoff
-                      AND (c.created_at, c.id) > (last_at, last_id)
-                      AND NOT (c.id >= 137438953472 AND c.id < day_ids)
-                    ORDER BY c.created_at, c.id
-                    LIMIT chunk
-                    FOR UPDATE SKIP LOCKED)
-                RETURNING s.created_at, s.id)
-            SELECT pg_catalog.count(*) OVER (), g.created_at, g.id INTO n, last_at, last_id
-            FROM gone g ORDER BY g.created_at DESC, g.id DESC LIMIT 1;
-            EXIT WHEN n IS NULL;
-            total := total + n;
-        END LOOP;
+    FOR f, class IN
+        SELECT p.oid::regprocedure, c.class
+        FROM pg_catalog.pg_depend d
+        JOIN pg_catalog.pg_proc p ON p.oid = d.objid
+        LEFT JOIN (VALUES
+            ('dozor_gzip', 'public'), ('dozor_gunzip', 'public'),
+            ('dozor_url_pathname', 'public'), ('dozor_new_api_key', 'public'),
+            ('dozor_api_key_hash', 'public'), ('dozor_prepare_batch', 'public'),
+            ('dozor_active_ms', 'public'), ('dozor_ms_to_timestamptz', 'public'),
+            ('dozor_compress_events', 'public'), ('dozor_extract_markers', 'public'),
+            ('dozor_build_history', 'public'), ('dozor_console_logs', 'public'),
+            ('dozor_map_to_compressed', 'public'), ('dozor_map_to_real', 'public'),
+            ('dozor_cursor_ts_key', 'public'), ('dozor_cursor_encode', 'public'),
+            ('dozor_cursor_decode', 'public'), ('dozor_check_page_limit', 'public'),
+            ('dozor_day', 'public'), ('dozor_partition_name', 'public'),
+            ('dozor_ingest', 'ingest'), ('dozor_cancel_session', 'ingest'),
+            ('dozor_session_batches', 'viewer'), ('dozor_events', 'viewer'),
+            ('dozor_keyframes', 'viewer'),
+            ('dozor_markers', 'viewer'), ('dozor_stream_markers', 'viewer'), ('dozor_history', 'viewer'),
+            ('dozor_console', 'viewer'), ('dozor_to_compressed', 'viewer'),
+            ('dozor_to_real', 'viewer'), ('dozor_session', 'viewer'),
+            ('dozor_sessions', 'viewer'), ('dozor_sessions_summary', 'viewer'),
+            ('dozor_tracked_users', 'viewer'), ('dozor_tracked_user_sessions', 'viewer'),
+            ('dozor_delete_session', 'admin'), ('dozor_create_project', 'admin'),
+            ('dozor_rotate_api_key', 'admin'), ('dozor_cleanup', 'admin'),
+            ('dozor_grant', 'admin'), ('dozor_revoke', 'admin'),
+            ('dozor_require_project_admin', 'admin'), ('dozor_erase_user', 'admin'),
+            ('dozor_tombstone_session', 'admin'), ('dozor_expire_tombstones', 'admin'),
+            ('dozor_lock', 'admin'), ('dozor_storage', 'admin')
+        ) AS c (name, class) ON c.name = p.proname
+        WHERE d.classid = 'pg_catalog.pg_proc'::regclass
+          AND d.refclassid = 'pg_catalog.pg_extension'::regclass
+          AND d.refobjid = (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname = 'dozor')
+          AND d.deptype = 'e'
+    LOOP
+        EXECUTE pg_catalog.format('REVOKE ALL ON FUNCTION %s FROM PUBLIC', f);
+        IF class = 'public' THEN
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO PUBLIC', f);
+        ELSIF class = 'ingest' THEN
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO dozor_ingest', f);
+        ELSIF class IN ('viewer', 'admin') THEN
+            EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', f, 'dozor_' || class);
+            IF f::oid <> '@extschema@.dozor_create_project(text)'::regprocedure::oid THEN
+                EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY INVOKER', f);
+            END IF;
+        END IF;
     END LOOP;
-    IF by_day THEN
-        total := total + @extschema@.dozor_drop_expired_days(cutoff);
-    END IF;
-    RETURN total;
 END
 $$;
-
--- GET /api/sessions/{id}: the session row, its activity summary, tracked
--- user and markers, as one object; NULL when there is no such session.
-CREATE OR REPLACE FUNCTION @extschema@.dozor_session(session_id bigint)
-RETURNS jsonb
-LANGUAGE sql STABLE STRICT SECURITY INVOKER
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT pg_catalog.jsonb_build_object(
-        'id', s.id, 'projectId', s.project_id, 'sessionId', s.external_id,
-        'url', s.url, 'referrer', s.referrer, 'userAgent', s.user_agent,
-        'screenWidth', s.screen_width, 'screenHeight', s.screen_height,
-        'language', s.language, 'startedAt', s.started_at, 'endedAt', s.ended_at,
-        'duration', s.duration, 'eventCount', s.event_count, 'createdAt', s.created_at,
-        'activity', pg_catalog.jsonb_build_object(
-            'activeMs', s.active_ms, 'clickCount', s.click_count,
-            'keypressCount', s.keypress_count, 'mouseActivityCount', s.mouse_activity_count,
-            'consoleLogCount', s.console_log_count, 'consoleWarnCount', s.console_warn_count,
-            'consoleErrorCount', s.console_error_count, 'pageCount', s.page_count,
-            'pathnames', pg_catalog.to_jsonb(s.pathnames), 'firstUrl', s.first_url,
-            'sizeBytes', s.size_bytes),
-        'trackedUser', CASE WHEN u.id IS NULL THEN NULL ELSE pg_catalog.jsonb_build_object(
-            'id', u.id, 'userId', u.external_id, 'traits', u.traits) END,
-        'markers', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.timestamp, m.id)
-            FROM dozor.markers m WHERE m.session_id = dozor_session.session_id), '[]'::jsonb))
-    FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
-    WHERE s.id = dozor_session.session_id
-$$;
-
-REVOKE ALL ON FUNCTION @extschema@.dozor_next_session_id(), @extschema@.dozor_add_day(integer),
-    @extschema@.dozor_ensure_today(), @extschema@.dozor_maintain(integer),
-    @extschema@.dozor_drop_expired_days(timestamptz), @extschema@.dozor_delete_sessions_below(integer),
-    @extschema@.dozor_storage() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION @extschema@.dozor_storage() TO dozor_admin;
