@@ -477,7 +477,8 @@ $$;
 -- waited for, and go at the next run. Everything is one transaction (a
 -- function cannot commit): the deleted rows stay locked until it commits,
 -- which only matters to a write to one of those old sessions. Running it
--- twice deletes nothing the second time.
+-- twice deletes nothing the second time. It also removes the tombstones
+-- of cancelled sessions older than tombstone_ttl (dozor_expire_tombstones).
 --
 -- Daily at 03:00 with pg_cron (in the database where pg_cron runs jobs):
 --   SELECT cron.schedule('dozor-retention', '0 3 * * *', $$SELECT dozor_cleanup('90 days')$$);

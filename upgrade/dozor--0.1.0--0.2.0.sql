@@ -209,7 +209,8 @@ BEGIN
         last_at := first_at;
     END IF;
 
-    -- A cancelled session stays cancelled (see dozor_lock for the race).
+    -- A cancelled or erased session stays so (see dozor_lock for the race);
+    -- a batch that identifies a user locks the user first, as erasure does.
     IF b.user_id IS NOT NULL THEN
         PERFORM @extschema@.dozor_lock('user', project, b.user_id);
     END IF;
@@ -414,7 +415,8 @@ DROP FUNCTION @extschema@.dozor_cleanup(interval);
 -- waited for, and go at the next run. Everything is one transaction (a
 -- function cannot commit): the deleted rows stay locked until it commits,
 -- which only matters to a write to one of those old sessions. Running it
--- twice deletes nothing the second time.
+-- twice deletes nothing the second time. It also removes the tombstones
+-- of cancelled sessions older than tombstone_ttl (dozor_expire_tombstones).
 --
 -- Daily at 03:00 with pg_cron (in the database where pg_cron runs jobs):
 --   SELECT cron.schedule('dozor-retention', '0 3 * * *', $$SELECT dozor_cleanup('90 days')$$);
