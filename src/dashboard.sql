@@ -488,7 +488,8 @@ $$;
 --     It comes last, because its ACCESS EXCLUSIVE lock on the partitioned
 --     tables is held until the transaction ends.
 -- Everything is one transaction (a function cannot commit). Running it
--- twice deletes nothing the second time.
+-- twice deletes nothing the second time. It also removes the tombstones
+-- of cancelled sessions older than tombstone_ttl (dozor_expire_tombstones).
 --
 -- Daily at 03:00 with pg_cron (in the database where pg_cron runs jobs):
 --   SELECT cron.schedule('dozor-retention', '0 3 * * *', $$SELECT dozor_cleanup('90 days')$$);

@@ -414,7 +414,8 @@ BEGIN
         last_at := first_at;
     END IF;
 
-    -- A cancelled session stays cancelled (see dozor_lock for the race).
+    -- A cancelled or erased session stays so (see dozor_lock for the race);
+    -- a batch that identifies a user locks the user first, as erasure does.
     IF b.user_id IS NOT NULL THEN
         PERFORM @extschema@.dozor_lock('user', project, b.user_id);
     END IF;
