@@ -742,7 +742,7 @@ LANGUAGE sql STABLE
 AS $$
     SELECT m.timestamp, m.kind, m.data
     FROM dozor.markers m
-    LEFT JOIN dozor.event_batches b ON b.id = m.batch_id
+    LEFT JOIN dozor.event_batches b ON b.session_id = $1 AND b.id = m.batch_id
     WHERE m.session_id = $1 AND ($2 IS NULL OR m.kind = $2)
     ORDER BY m.timestamp, m.batch_id IS NOT NULL, b.first_timestamp, m.batch_id, m.event_index, m.id
 $$;

@@ -177,7 +177,8 @@ BEGIN
         last_at := first_at;
     END IF;
 
-    -- A cancelled session stays cancelled (see dozor_lock for the race).
+    -- A cancelled or erased session stays so (see dozor_lock for the race);
+    -- a batch that identifies a user locks the user first, as erasure does.
     IF b.user_id IS NOT NULL THEN
         PERFORM @extschema@.dozor_lock('user', project, b.user_id);
     END IF;
@@ -479,7 +480,7 @@ LANGUAGE sql STABLE
 AS $$
     SELECT m.timestamp, m.kind, m.data
     FROM dozor.markers m
-    LEFT JOIN dozor.event_batches b ON b.id = m.batch_id
+    LEFT JOIN dozor.event_batches b ON b.session_id = $1 AND b.id = m.batch_id
     WHERE m.session_id = $1 AND ($2 IS NULL OR m.kind = $2)
     ORDER BY m.timestamp, m.batch_id IS NOT NULL, b.first_timestamp, m.batch_id, m.event_index, m.id
 $$;
@@ -551,7 +552,8 @@ $$;
 --     It comes last, because its ACCESS EXCLUSIVE lock on the partitioned
 --     tables is held until the transaction ends.
 -- Everything is one transaction (a function cannot commit). Running it
--- twice deletes nothing the second time.
+-- twice deletes nothing the second time. It also removes the tombstones
+-- of cancelled sessions older than tombstone_ttl (dozor_expire_tombstones).
 --
 -- Daily at 03:00 with pg_cron (in the database where pg_cron runs jobs):
 --   SELECT cron.schedule('dozor-retention', '0 3 * * *', $$SELECT dozor_cleanup('90 days')$$);
