@@ -183,6 +183,12 @@ BatchIndexDecode(const char *data, size_t len, const BatchRow *row, BatchIndex *
 	int64		max_ts = PG_INT64_MIN;
 	uint64		offset = 1;		/* after "[" */
 
+	if (len >= 6 && p[0] == BATCH_INDEX_MAGIC && p[1] == 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("stored batch %lld is corrupt: event index has the format of dozor 0.1.0",
+						(long long) row->id),
+				 errhint("After installing dozor 0.2.0, run ALTER EXTENSION dozor UPDATE: it rebuilds these indexes.")));
 	if (len < 6 || p[0] != BATCH_INDEX_MAGIC || p[1] != BATCH_INDEX_VERSION)
 		IndexCorrupt(row, "has an unknown format");
 	CheckDigest(row);
