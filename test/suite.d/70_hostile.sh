@@ -3,7 +3,7 @@
 # re-framed SDK bodies through dozor_ingest, hostile arrays through the pure
 # functions, corruption of stored batches, cancellation and memory of
 # worst-case requests. Fixed seeds and case counts, so one commit gives one
-# verdict on every machine (about 2 minutes). Random seeds: test/soak.sh.
+# verdict on every machine (about 1 minute). Random seeds: test/soak.sh.
 # HOSTILE_SEED=S (with HOSTILE_COUNT, HOSTILE_PHASES) runs one seed instead.
 set -euo pipefail
 cd "$(dirname "$0")/../hostile"
