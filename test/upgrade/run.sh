@@ -152,7 +152,7 @@ SQL
   got=$(q -d $db -c "SELECT extversion FROM pg_extension WHERE extname = 'dozor'")
   [ "$got" = "$current" ] || upg_die "after ALTER EXTENSION dozor UPDATE the version is $got, not $current"
 
-  capture $db "$work/after"
+  capture $db "$work/after" || upg_die "FAIL $from -> $current: a read of the upgraded store failed (error above)"
   same "feeds and lists (superuser)" "$work/before.feeds" "$work/after.feeds" || fail=1
   same "feeds and lists (viewer of one project)" "$work/before.viewer" "$work/after.viewer" || fail=1
   same "table rows" "$work/before.tables" "$work/after.tables" || fail=1
@@ -182,7 +182,7 @@ SQL
   q -d postgres -c "CREATE DATABASE restored"
   pg_restore -d restored "$work/upg.dump" 2>"$work/restore.log" \
     || { echo "FAIL pg_restore of the upgraded database:"; head -20 "$work/restore.log"; fail=1; }
-  capture restored "$work/restored"
+  capture restored "$work/restored" || upg_die "FAIL $from -> $current: a read after pg_dump / pg_restore failed (error above)"
   same "feeds and lists after pg_dump / pg_restore of the upgraded database" \
     "$work/after.feeds" "$work/restored.feeds" || fail=1
   same "table rows after pg_dump / pg_restore" "$work/after.tables" "$work/restored.tables" || fail=1
