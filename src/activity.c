@@ -6,6 +6,7 @@
 #include "postgres.h"
 
 #include "common/int.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "utils/multirangetypes.h"
 #include "utils/rangetypes.h"
@@ -45,4 +46,28 @@ dozor_active_ms(PG_FUNCTION_ARGS)
 					 errmsg("active time is out of range for type bigint")));
 	}
 	PG_RETURN_INT64(total);
+}
+
+PG_FUNCTION_INFO_V1(dozor_activity_run);
+
+/* dozor_activity_run(first_ms bigint, last_ms bigint) -> int8range */
+Datum
+dozor_activity_run(PG_FUNCTION_ARGS)
+{
+	int64		first = PG_GETARG_INT64(0);
+	int64		last = PG_GETARG_INT64(1);
+	TypeCacheEntry *typcache = lookup_type_cache(INT8RANGEOID, TYPECACHE_RANGE_INFO);
+	RangeBound	lower = {Int64GetDatum(first), false, true, true};
+	RangeBound	upper;
+	int64		end;
+
+	if (last < first || pg_add_s64_overflow(last, DOZOR_ACTIVE_GAP_MS - 1, &end))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("a run of activity must end after it starts and before the end of bigint")));
+	upper.val = Int64GetDatum(end);
+	upper.infinite = false;
+	upper.inclusive = false;
+	upper.lower = false;
+	PG_RETURN_RANGE_P(make_range(typcache, &lower, &upper, false));
 }

@@ -312,7 +312,7 @@ CREATE TYPE @extschema@.dozor_prepared_batch AS (
     console_warn_count   integer,
     console_error_count  integer,
     active_starts    bigint[],
-    active_ends      bigint[]   -- exclusive: last interaction + gap - 1
+    active_ends      bigint[]   -- last interaction of each run
 );
 
 -- Validates a request body and prepares everything ingest stores.
@@ -328,6 +328,14 @@ CREATE FUNCTION @extschema@.dozor_rebuild_event_index(batch_id bigint, data byte
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'dozor_rebuild_event_index'
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+
+-- A run of user interaction from its first to its last interaction, as
+-- stored: [first, last + gap - 1) (src/limits.h), so that two runs overlap
+-- or touch exactly when they are closer than the gap.
+CREATE FUNCTION @extschema@.dozor_activity_run(first_ms bigint, last_ms bigint)
+RETURNS int8range
+AS 'MODULE_PATHNAME', 'dozor_activity_run'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 -- Active time of a session from its merged runs of activity, each stored
 -- as [first, last + gap - 1) (src/limits.h): a run's active time is its
@@ -404,8 +412,6 @@ DECLARE
     start_moved boolean := false;
     new_start timestamptz;
 BEGIN
-    -- before any write: a new session may need today's partitions
-    PERFORM @extschema@.dozor_ensure_today();
     IF b.event_count > 0 THEN
         first_at := @extschema@.dozor_ms_to_timestamptz(b.first_timestamp);
         last_at := @extschema@.dozor_ms_to_timestamptz(b.last_timestamp);
@@ -425,6 +431,12 @@ BEGIN
         RETURN NULL;
     END IF;
 
+    -- A new session may need today's partitions. Only after the session's
+    -- lock: making a partition holds it ACCESS EXCLUSIVE to commit, and a
+    -- cancel holding that lock (its DELETE cascades through every
+    -- partition) must not be waited for while holding it.
+    PERFORM @extschema@.dozor_ensure_today();
+
     -- Create the session (metadata and counts are filled in below), or
     -- lock the existing row with a no-op update so that concurrent batches
     -- of one session serialize here.
@@ -443,7 +455,7 @@ BEGIN
                b.raw_bytes, b.timeline, b.console_count, b.content_hash, b.click_count,
                b.keypress_count, b.mouse_activity_count, b.console_log_count,
                b.console_warn_count, b.console_error_count,
-               COALESCE((SELECT pg_catalog.range_agg(pg_catalog.int8range(r.lo, r.hi))
+               COALESCE((SELECT pg_catalog.range_agg(@extschema@.dozor_activity_run(r.lo, r.hi))
                          FROM ROWS FROM (pg_catalog.unnest(b.active_starts), pg_catalog.unnest(b.active_ends)) AS r(lo, hi)),
                         '{}')
         ON CONFLICT (session_id, content_hash) DO NOTHING

@@ -327,8 +327,10 @@ CompareInt64(const void *a, const void *b)
 
 /*
  * The batch's runs of activity: maximal runs of interactions whose
- * consecutive gaps are under DOZOR_ACTIVE_GAP_MS, as ranges [first, last +
- * DOZOR_ACTIVE_GAP_MS - 1) given by their bounds (src/limits.h).
+ * consecutive gaps are under DOZOR_ACTIVE_GAP_MS (src/limits.h), as their
+ * first and last interactions; dozor_activity_run makes each the stored
+ * range. (The pairs are 0.1.0's: a new library serves 0.1.0's dozor_ingest
+ * correctly until ALTER EXTENSION UPDATE.)
  * The session merges runs of all its batches (src/dozor.sql), which gives
  * the same active time as walking the whole merged stream, in any batch
  * arrival order.
@@ -349,7 +351,7 @@ ActiveRuns(BatchBuild *b, Datum *starts, Datum *ends)
 		while (j + 1 < n && b->interactions[j + 1] - b->interactions[j] < DOZOR_ACTIVE_GAP_MS)
 			j++;
 		accumArrayResult(s, Int64GetDatum(b->interactions[i]), false, INT8OID, CurrentMemoryContext);
-		accumArrayResult(e, Int64GetDatum(b->interactions[j] + DOZOR_ACTIVE_GAP_MS - 1), false, INT8OID, CurrentMemoryContext);
+		accumArrayResult(e, Int64GetDatum(b->interactions[j]), false, INT8OID, CurrentMemoryContext);
 		i = j + 1;
 	}
 	*starts = makeArrayResult(s, CurrentMemoryContext);

@@ -327,9 +327,14 @@ AdmitBatches(SessionStream *s)
 	}
 }
 
-/* Opens the cursor over the session's batches that overlap [lo, hi). */
+/*
+ * Opens the cursor over the session's batches, or over those whose windows
+ * overlap [lo, hi) when ranged. The whole stream has no range condition at
+ * all: a row whose timestamps are corrupt must still be read (and refused
+ * by its index check), never silently left out.
+ */
 static SessionStream *
-OpenStored(int64 session_id, int64 lo, int64 hi)
+OpenStored(int64 session_id, bool ranged, int64 lo, int64 hi)
 {
 	SessionStream *s;
 	MemoryContext cxt;
@@ -343,9 +348,13 @@ OpenStored(int64 session_id, int64 lo, int64 hi)
 	s->heap_capacity = 16;
 	s->heap = MemoryContextAlloc(cxt, s->heap_capacity * sizeof(SessionStreamBatch *));
 
-	query = "SELECT id, first_timestamp, last_timestamp, event_count, raw_bytes, timeline, data, content_hash"
+	query = ranged
+		? "SELECT id, first_timestamp, last_timestamp, event_count, raw_bytes, timeline, data, content_hash"
 		"  FROM dozor.event_batches WHERE session_id = $1"
 		"   AND first_timestamp < $3 AND last_timestamp >= $2"
+		"  ORDER BY first_timestamp, id"
+		: "SELECT id, first_timestamp, last_timestamp, event_count, raw_bytes, timeline, data, content_hash"
+		"  FROM dozor.event_batches WHERE session_id = $1"
 		"  ORDER BY first_timestamp, id";
 	s->session_id = session_id;
 	args[0] = Int64GetDatum(session_id);
@@ -353,7 +362,7 @@ OpenStored(int64 session_id, int64 lo, int64 hi)
 	args[2] = Int64GetDatum(hi);
 	/* A fast-start plan walks the (session_id, first_timestamp, id) index
 	 * instead of sorting every index of a long session up front. */
-	s->portal = SPI_cursor_open_with_args(NULL, query, 3, argtypes, args, NULL, true,
+	s->portal = SPI_cursor_open_with_args(NULL, query, ranged ? 3 : 1, argtypes, args, NULL, true,
 										  CURSOR_OPT_FAST_PLAN);
 	return s;
 }
@@ -361,13 +370,13 @@ OpenStored(int64 session_id, int64 lo, int64 hi)
 SessionStream *
 SessionStreamOpen(int64 session_id)
 {
-	return OpenStored(session_id, PG_INT64_MIN, PG_INT64_MAX);
+	return OpenStored(session_id, false, 0, 0);
 }
 
 SessionStream *
 SessionStreamOpenRange(int64 session_id, int64 lo, int64 hi)
 {
-	return OpenStored(session_id, lo, hi);
+	return OpenStored(session_id, true, lo, hi);
 }
 
 /* Growing arrays of the single in-memory batch of an array stream. */

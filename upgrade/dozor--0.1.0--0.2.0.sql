@@ -98,6 +98,14 @@ AS $$
            + pg_catalog.nextval('dozor.sessions_id_seq')
 $$;
 
+-- A run of user interaction from its first to its last interaction, as
+-- stored: [first, last + gap - 1) (src/limits.h), so that two runs overlap
+-- or touch exactly when they are closer than the gap.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_activity_run(first_ms bigint, last_ms bigint)
+RETURNS int8range
+AS 'MODULE_PATHNAME', 'dozor_activity_run'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
 -- Active time of a session from its merged runs of activity, each stored
 -- as [first, last + gap - 1) (src/limits.h): a run's active time is its
 -- length - (gap - 1).
@@ -167,8 +175,6 @@ DECLARE
     start_moved boolean := false;
     new_start timestamptz;
 BEGIN
-    -- before any write: a new session may need today's partitions
-    PERFORM @extschema@.dozor_ensure_today();
     IF b.event_count > 0 THEN
         first_at := @extschema@.dozor_ms_to_timestamptz(b.first_timestamp);
         last_at := @extschema@.dozor_ms_to_timestamptz(b.last_timestamp);
@@ -188,6 +194,12 @@ BEGIN
         RETURN NULL;
     END IF;
 
+    -- A new session may need today's partitions. Only after the session's
+    -- lock: making a partition holds it ACCESS EXCLUSIVE to commit, and a
+    -- cancel holding that lock (its DELETE cascades through every
+    -- partition) must not be waited for while holding it.
+    PERFORM @extschema@.dozor_ensure_today();
+
     -- Create the session (metadata and counts are filled in below), or
     -- lock the existing row with a no-op update so that concurrent batches
     -- of one session serialize here.
@@ -206,7 +218,7 @@ BEGIN
                b.raw_bytes, b.timeline, b.console_count, b.content_hash, b.click_count,
                b.keypress_count, b.mouse_activity_count, b.console_log_count,
                b.console_warn_count, b.console_error_count,
-               COALESCE((SELECT pg_catalog.range_agg(pg_catalog.int8range(r.lo, r.hi))
+               COALESCE((SELECT pg_catalog.range_agg(@extschema@.dozor_activity_run(r.lo, r.hi))
                          FROM ROWS FROM (pg_catalog.unnest(b.active_starts), pg_catalog.unnest(b.active_ends)) AS r(lo, hi)),
                         '{}')
         ON CONFLICT (session_id, content_hash) DO NOTHING
@@ -1001,7 +1013,8 @@ BEGIN
             ('dozor_gzip', 'public'), ('dozor_gunzip', 'public'),
             ('dozor_url_pathname', 'public'), ('dozor_new_api_key', 'public'),
             ('dozor_api_key_hash', 'public'), ('dozor_prepare_batch', 'public'),
-            ('dozor_active_ms', 'public'), ('dozor_ms_to_timestamptz', 'public'),
+            ('dozor_active_ms', 'public'), ('dozor_activity_run', 'public'),
+            ('dozor_ms_to_timestamptz', 'public'),
             ('dozor_compress_events', 'public'), ('dozor_extract_markers', 'public'),
             ('dozor_build_history', 'public'), ('dozor_console_logs', 'public'),
             ('dozor_map_to_compressed', 'public'), ('dozor_map_to_real', 'public'),

@@ -26,6 +26,10 @@ run --seed 2 --count 4000 --phases ingest,pure,corrupt || status=1
 #   830070 ingest: bigString+gzipDamaged inflates past the cap before the
 #     damage (54000); the oracle once guessed 22P02.
 run --seed 830070 --count 400 --phases ingest || status=1
+#   964315 corrupt: a batch's first_timestamp set to 2^63-1 left the batch
+#     out of the whole stream (a range condition on the batch query) and
+#     changed the feeds without XX001.
+run --seed 964315 --count 4000 --phases corrupt || status=1
 # (every run's corrupt phase also swaps the blobs and indexes of two twin
 # batches, what seeds 240895 and 586613 once hit by chance)
 exit $status
