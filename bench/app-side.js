@@ -10,7 +10,7 @@
 //   fetch    SELECT data FROM dozor.event_batches WHERE session_id=$1
 //            ORDER BY first_timestamp, id  (+ the session's url and ended_at)
 //   history  gunzip every batch (zlib.gunzipSync), JSON.parse, concatenate,
-//            stable sort by timestamp, history feed (HISTORY.md §2/§3,
+//            stable sort by timestamp, history feed (docs/HISTORY.md §2/§3,
 //            idle compression on, as dozor_history's defaults)
 //   events   separately, from the same fetched bytes: gunzip + parse + concat
 //            + sort + JSON.stringify of the whole stream (what dozor_events

@@ -1,5 +1,5 @@
-// The dashboard's feeds in plain JavaScript, written from SPEC.md §5 and
-// HISTORY.md §1-§5: what the app-side baseline builds after it has gunzipped,
+// The dashboard's feeds in plain JavaScript, written from docs/SPEC.md §5 and
+// docs/HISTORY.md §1-§5: what the app-side baseline builds after it has gunzipped,
 // parsed and sorted every batch. Also used by measure.js to check dozor's
 // output against an independent implementation.
 'use strict';
@@ -130,7 +130,7 @@ function consoleFeed(E, opts) {
   return out;
 }
 
-// SPEC §5.1: concatenated batches (already in (first_timestamp, id) order),
+// docs/SPEC.md §5.1: concatenated batches (already in (first_timestamp, id) order),
 // stably sorted by timestamp (Array.prototype.sort is stable in V8)
 function sortStream(events) {
   return events.sort((a, b) => a.timestamp - b.timestamp);

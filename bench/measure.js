@@ -524,7 +524,7 @@ function goal(label, desc, value, target, better, judged, unit = '×', valueMin 
   log(`| ${mark} | ${label} | ${desc} | ${vs} | ${vm} | ${tgt} |`);
 }
 function ratios() {
-  log('### Goals (issue 4), computed pair by pair from the medians of this run');
+  log('### Goals, computed pair by pair from the medians of this run');
   log('');
   log('| | size | ratio | by medians | by mins | goal |');
   log('|---|---|---|---:|---:|---:|');

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What the upgrade from a release costs on a large store (issue 12, item 6).
+# What the upgrade from a release costs on a large store.
 # A benchmark, not a test: figures depend on the machine.
 #
 #   bench/upgrade.sh                      # 0.1.0 -> this build, ~1.1 GB store

@@ -1,4 +1,4 @@
--- Access control (issue 6): the roles dozor_ingest, dozor_viewer and
+-- Access control: the roles dozor_ingest, dozor_viewer and
 -- dozor_admin, project grants, and row-level security. pg_regress runs as
 -- a superuser; the checks run as login-less test roles.
 

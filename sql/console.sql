@@ -1,4 +1,4 @@
--- Console feed: HISTORY.md §4.
+-- Console feed: docs/HISTORY.md §4.
 SELECT * FROM dozor_console_logs(evs(
   o(1000),
   c(2000, 'warn', '["a",{"b":1}]'),

@@ -1,4 +1,4 @@
--- The merged stream (SPEC §5.1) and the batches endpoint.
+-- The merged stream (docs/SPEC.md §5.1) and the batches endpoint.
 SELECT ingest_events('5b6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d',
   '[{"type":3,"timestamp":300,"data":{"n":"b1-0"}}, {"type":3,"timestamp":100,"data":{"n":"b1-1"}},{"timestamp":300,"type":3,"data":{"n":"b1-2"}}]') AS es \gset
 SELECT ingest_events('5b6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d',

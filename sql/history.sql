@@ -1,4 +1,4 @@
--- History feed: every rule and worked example of HISTORY.md §2 and §6,
+-- History feed: every rule and worked example of docs/HISTORY.md §2 and §6,
 -- on the pure function and on ingested sessions.
 
 -- A. navigation sections chain head to tail.

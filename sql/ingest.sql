@@ -1,4 +1,4 @@
--- Ingest: valid payloads and their effects (SPEC §3).
+-- Ingest: valid payloads and their effects (docs/SPEC.md §3).
 SELECT project_id AS project, api_key AS key FROM dozor_create_project('shop') \gset
 SELECT :'key' ~ '^dp_[0-9a-f]{32}$' AS key_format,
        (SELECT key_hash = sha256(convert_to(:'key', 'UTF8')) FROM dozor.projects WHERE id = :project) AS only_hash_stored;

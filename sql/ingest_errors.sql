@@ -1,4 +1,4 @@
--- Ingest: every validation rule of SPEC §3, each with its SQLSTATE and a
+-- Ingest: every validation rule of docs/SPEC.md §3, each with its SQLSTATE and a
 -- message that says what and where; none of them writes a row.
 SELECT api_key AS key FROM dozor_create_project('errors') \gset
 SELECT dozor_row_counts() AS before \gset

@@ -16,7 +16,7 @@ SELECT * FROM dozor_extract_markers(evs(
   '{"type":5,"data":{"tag":"nope","payload":1},"timestamp":1}',
   '{"type":5,"data":{"tag":"dozor:z","payload":"a\u0000\udc00b"},"timestamp":7}'));
 
--- Ties follow the stream (SPEC §5.2): at one timestamp the session's
+-- Ties follow the stream (docs/SPEC.md §5.2): at one timestamp the session's
 -- initial url marker first, then batch order (first_timestamp, id), then
 -- position in the batch, whatever order the batches arrive in. The issue's
 -- repro: A = [url /x @100, event @200] arrives first, B = [event @50,

@@ -33,7 +33,7 @@ $$;
 
 SELECT extname, extversion FROM pg_extension WHERE extname = 'dozor';
 
--- Event builders for HISTORY.md's notation: o ordinary, u url marker,
+-- Event builders for docs/HISTORY.md's notation: o ordinary, u url marker,
 -- i identity marker, c console entry; evs() makes the json array.
 CREATE FUNCTION o(ts bigint) RETURNS text LANGUAGE sql AS
 $$ SELECT format('{"type":3,"data":{"source":1,"positions":[]},"timestamp":%s}', ts) $$;

@@ -1,4 +1,4 @@
--- Idle-compressed timeline: HISTORY.md §3 and §6 E, F.
+-- Idle-compressed timeline: docs/HISTORY.md §3 and §6 E, F.
 
 -- E: 0 1000 1000000 1001000 -> 0 1000 6000 7000.
 SELECT dozor_compress_events(evs(o(0), o(1000), o(1000000), o(1001000)));

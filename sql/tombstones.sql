@@ -1,4 +1,4 @@
--- Cancelled sessions stay cancelled (issue 11, item 4): dozor_cancel_session
+-- Cancelled sessions stay cancelled: dozor_cancel_session
 -- leaves a tombstone, a later batch of that session is acknowledged and
 -- discarded (dozor_ingest returns NULL, nothing is stored), dozor_cleanup
 -- expires tombstones. The races are test/suite.d/20_tombstone_race.sh's.
@@ -98,7 +98,7 @@ SELECT expect_error('SELECT dozor_cleanup(''90 days'', ''-1 day'')');
 SELECT expect_error('SELECT dozor_expire_tombstones(''-1 second'')');
 
 -------------------------------------------------------------------------------
--- Erasure of a person (issue 11, item 6)
+-- Erasure of a person (GDPR art. 17)
 -------------------------------------------------------------------------------
 
 -- In A: alice with two sessions, bob with one; in B: another alice (same

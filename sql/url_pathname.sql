@@ -1,9 +1,9 @@
 -- dozor_url_pathname (src/url_pathname.c): the WHATWG URL pathname, or NULL
--- when the URL cannot be parsed (HISTORY.md §5).  Results are quoted so
+-- when the URL cannot be parsed (docs/HISTORY.md §5).  Results are quoted so
 -- that an empty pathname ('') and NULL are told apart.  The C unit test
 -- (test/unit/url_pathname_test.c) has many more cases.
 
--- Every row of the table in HISTORY.md §5.
+-- Every row of the table in docs/HISTORY.md §5.
 SELECT quote_literal(url) AS url, quote_nullable(dozor_url_pathname(url)) AS pathname
 FROM (VALUES
     ('https://example.com'),

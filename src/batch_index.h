@@ -3,7 +3,7 @@
  * gzip blob (dozor.event_batches.timeline).
  *
  * It is what lets the history feed, the marker list and the timeline
- * mapping skip decompression entirely (SPEC §6): for every event of the
+ * mapping skip decompression entirely (docs/SPEC.md §6): for every event of the
  * batch, in the order sent, its timestamp, its class and the length of its
  * text inside the stored JSON array. About 4–6 bytes an event.
  *

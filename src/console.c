@@ -1,5 +1,5 @@
 /*
- * console.c — the console feed (HISTORY.md §4).
+ * console.c — the console feed (docs/HISTORY.md §4).
  *
  * Walks the session stream's indexes for timing, and inflates only the
  * batches that hold console entries (their class is in the index), parsing

@@ -389,7 +389,7 @@ BEGIN
 END
 $$;
 
--- POST /api/ingest: one SDK batch, all of SPEC §3 in one transaction.
+-- POST /api/ingest: one SDK batch, all of docs/SPEC.md §3 in one transaction.
 -- Returns the session's internal id, or NULL when the session was
 -- cancelled or erased (it has a tombstone): the batch is acknowledged and
 -- discarded, nothing is stored (HTTP 204, so the SDK does not retry).
@@ -743,7 +743,7 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 CREATE TYPE @extschema@.dozor_marker AS ("timestamp" bigint, kind text, data jsonb);
 
 -- Markers of a session (of one kind, or all when kind is NULL) in the
--- stream's order (SPEC §5.2): by timestamp; at one timestamp the session's
+-- stream's order (docs/SPEC.md §5.2): by timestamp; at one timestamp the session's
 -- initial url marker first, then batch order (first_timestamp, id) and
 -- position in the batch, exactly as dozor_events and dozor_history order
 -- events, whatever order the batches arrived in. Callers keep the order

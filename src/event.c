@@ -9,7 +9,7 @@
 
 #include "event.h"
 
-/* 2^53: timestamps must be exact integers in a double (SPEC §3). */
+/* 2^53: timestamps must be exact integers in a double (docs/SPEC.md §3). */
 #define MAX_SAFE_TIMESTAMP 9007199254740992.0
 
 /* Reports an invalid field of events[index]. */

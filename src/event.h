@@ -1,9 +1,9 @@
 /*
  * event.h — what dozor reads from one rrweb event.
  *
- * An event is validated (SPEC §3: an object with a numeric type, a finite
+ * An event is validated (docs/SPEC.md §3: an object with a numeric type, a finite
  * timestamp in [0, 2^53) and a data key) and classified for the history and
- * console feeds (HISTORY.md §1) in one look, without parsing its data.
+ * console feeds (docs/HISTORY.md §1) in one look, without parsing its data.
  */
 #ifndef DOZOR_EVENT_H
 #define DOZOR_EVENT_H

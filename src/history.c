@@ -1,5 +1,5 @@
 /*
- * history.c — the history feed's SQL functions (HISTORY.md §2, §3).
+ * history.c — the history feed's SQL functions (docs/HISTORY.md §2, §3).
  *
  * The rows come from history_build.c, fed from the session stream. Nothing
  * is inflated: classes and timestamps come from the batch indexes, and the

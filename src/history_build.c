@@ -1,5 +1,5 @@
 /*
- * history_build.c — the history feed's rows (HISTORY.md §2, §3).
+ * history_build.c — the history feed's rows (docs/HISTORY.md §2, §3).
  *
  * One pass over the session stream builds the rows and, when compression
  * is on, the idle timeline; the rows' times are mapped onto the compressed

@@ -1,5 +1,5 @@
 /*
- * history_build.h — the rows of the history feed (HISTORY.md §2, §3) from
+ * history_build.h — the rows of the history feed (docs/HISTORY.md §2, §3) from
  * the session stream's timestamps and classes.
  *
  * The caller walks the stream and hands each event to HistoryBuilderAdd,

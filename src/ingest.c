@@ -2,7 +2,7 @@
  * ingest.c — turns one SDK request body into a batch ready to store.
  *
  * dozor_prepare_batch(body, content_encoding) does all the CPU work of
- * ingest in C: bounded gunzip, UTF-8 and JSON validation, the SPEC §3
+ * ingest in C: bounded gunzip, UTF-8 and JSON validation, the docs/SPEC.md §3
  * schema checks with messages that name the field, classification of every
  * event, the stored gzip of the events exactly as sent, the batch index and
  * the retry digest. The SQL function dozor_ingest (src/dozor.sql) then does
@@ -239,7 +239,7 @@ ReadMetadata(const JsonSpan *metadata, Datum *values, bool *nulls)
 	for (int c = PB_URL; c <= PB_LANGUAGE; c++)
 		nulls[c] = false;
 
-	/* SPEC §3 step 4: an unparsable URL gives "/". */
+	/* docs/SPEC.md §3 step 4: an unparsable URL gives "/". */
 	url = text_to_cstring(DatumGetTextPP(values[PB_URL]));
 	pathname = UrlPathname(url, strlen(url));
 	values[PB_URL_PATHNAME] = CStringGetTextDatum(pathname ? pathname : "/");

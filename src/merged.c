@@ -1,5 +1,5 @@
 /*
- * merged.c — the session stream as one JSON array (SPEC §5.1), each
+ * merged.c — the session stream as one JSON array (docs/SPEC.md §5.1), each
  * event's text as stored, optionally on the idle-compressed timeline, whole
  * or only a window of it (the player's progressive loading).
  *

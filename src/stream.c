@@ -4,7 +4,7 @@
  * Stored sessions: a k-way merge over the batches' indexes. Each batch is
  * stably sorted on its own (usually it already is), then batches compete
  * in a small binary heap keyed by (next timestamp, batch ordinal, position),
- * which is exactly the stable order of SPEC §5.1. A batch is admitted only
+ * which is exactly the stable order of docs/SPEC.md §5.1. A batch is admitted only
  * once the merge reaches its first_timestamp, and freed when drained.
  *
  * The heap is consulted once per run, not once per event: a run is the

@@ -1,5 +1,5 @@
 /*
- * stream.h — the session stream (SPEC §5.1): every event of every batch,
+ * stream.h — the session stream (docs/SPEC.md §5.1): every event of every batch,
  * stably sorted by timestamp (ties keep batch order, then position).
  *
  * A stored session is merged from its batches' indexes (batch_index.h)

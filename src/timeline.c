@@ -1,5 +1,5 @@
 /*
- * timeline.c — idle compression of a session's timeline (HISTORY.md §3).
+ * timeline.c — idle compression of a session's timeline (docs/HISTORY.md §3).
  *
  * The arithmetic follows the dashboard's exactly (divide, multiply, add, in
  * double precision) so that compressed times agree to the last bit.

@@ -1,5 +1,5 @@
 /*
- * timeline.h — the idle-compressed timeline (HISTORY.md §3).
+ * timeline.h — the idle-compressed timeline (docs/HISTORY.md §3).
  *
  * Feed it the session stream's timestamps in stream order; it records every
  * gap longer than gap_ms as a compressed range shortened to cap_ms, and then

@@ -1,5 +1,5 @@
 /*
- * url_pathname.c — the WHATWG URL `pathname` of a string (HISTORY.md §5).
+ * url_pathname.c — the WHATWG URL `pathname` of a string (docs/HISTORY.md §5).
  *
  * This is the WHATWG "basic URL parser" with no base URL and no state
  * override, reduced to what decides the pathname: the scheme, whether the

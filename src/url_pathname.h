@@ -1,6 +1,6 @@
 /*
  * url_pathname.h — the pathname of a URL as the WHATWG URL standard
- * defines it (HISTORY.md §5). Used at ingest for the initial url marker
+ * defines it (docs/HISTORY.md §5). Used at ingest for the initial url marker
  * and by the history feed for the init section.
  */
 #ifndef DOZOR_URL_PATHNAME_H

@@ -28,7 +28,7 @@ const CORS = {
   'Access-Control-Max-Age': '600',
 };
 
-// SPEC.md error contract: the SQLSTATE alone decides the status.
+// docs/SPEC.md error contract: the SQLSTATE alone decides the status.
 function statusFor(code) {
   if (code === '28000') return 401;
   if (code === '42501') return 403;

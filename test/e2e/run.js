@@ -105,7 +105,7 @@ async function checkSession(db, label, rec, apiKey) {
     return m ? x.text.slice(0, m.index) + `"timestamp":${tl.compressed[i]}}` : x.text;
   });
   const mergedC = (await db.query('SELECT dozor_events($1, true)::text AS j', [s.id])).rows[0].j;
-  sameTexts(P + 'dozor_events(compress_idle) moves only the timestamps, as HISTORY.md §3 says',
+  sameTexts(P + 'dozor_events(compress_idle) moves only the timestamps, as docs/HISTORY.md §3 says',
     ref.splitJsonArray(mergedC), expectCompressed);
 
   // Batches: one per accepted request with events (the retry added none),
@@ -132,7 +132,7 @@ async function checkSession(db, label, rec, apiKey) {
   same(P + 'batch first/last timestamp and event count', stored.map(({ first, last, count }) => ({ first, last, count })),
     expectBatches.map(({ first, last, count }) => ({ first, last, count })));
 
-  // Markers, history and console against the reference reading of HISTORY.md.
+  // Markers, history and console against the reference reading of docs/HISTORY.md.
   const mk = (await db.query('SELECT * FROM dozor_markers($1)', [s.id])).rows;
   same(P + 'dozor_markers: the metadata url marker plus every dozor:* event', mk, ref.markers(evs, rec.firstUrl));
   const hist = (await db.query('SELECT * FROM dozor_history($1)', [s.id])).rows;

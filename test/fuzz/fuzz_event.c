@@ -5,7 +5,7 @@
  * on each element (what ingest runs on every event of a body).
  *
  * The input is the array's JSON text. Either the walk fails with a
- * SPEC §3 SQLSTATE (22P02 unparsable, 22023 invalid event, 54000 nesting
+ * docs/SPEC.md §3 SQLSTATE (22P02 unparsable, 22023 invalid event, 54000 nesting
  * too deep) or every callback sees a sane EventInfo:
  *   - the event's span is an object inside the input, callbacks come in
  *     index order, and their number is the array's element count;

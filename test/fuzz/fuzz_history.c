@@ -1,6 +1,6 @@
 /*
  * fuzz_history.c — libFuzzer target for src/history_build.c, the row
- * building of dozor_history and dozor_build_history (HISTORY.md §2, §3),
+ * building of dozor_history and dozor_build_history (docs/HISTORY.md §2, §3),
  * linked with src/timeline.c and src/url_pathname.c.
  *
  * Input (little-endian; missing bytes read as zeros):
@@ -263,7 +263,7 @@ Finish(void *arg)
 	HistoryBuilderFinish(&((Case *) arg)->b);
 }
 
-/* The row the spec expects (HISTORY.md §2), found without a state machine. */
+/* The row the spec expects (docs/HISTORY.md §2), found without a state machine. */
 typedef struct Expected
 {
 	HistoryKind kind;

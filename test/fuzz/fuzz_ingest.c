@@ -8,7 +8,7 @@
  * bounded gunzip (GzipInflateClient), the UTF-8 check, JsonScanValue on the
  * body, the events array (at most 500) through EventRead, the stored array
  * "[" e0 "," e1 ... "]", BatchIndexEncode, GzipDeflate at the storage
- * level. Errors up to there must be SPEC §3 SQLSTATEs (22P02, 22023,
+ * level. Errors up to there must be docs/SPEC.md §3 SQLSTATEs (22P02, 22023,
  * 54000). Then it plays the read side on what would be stored:
  *   - GzipInflateStored(raw_bytes) gives the array back byte for byte;
  *   - BatchIndexDecode against the row ingest would write succeeds (a
@@ -47,7 +47,7 @@ typedef struct Ingest
 	StringInfoData index;
 } Ingest;
 
-/* The CPU part of dozor_prepare_batch; raises SPEC §3 errors. */
+/* The CPU part of dozor_prepare_batch; raises docs/SPEC.md §3 errors. */
 static void
 Prepare(void *arg)
 {

@@ -281,7 +281,7 @@ for (const [dir, { evs, url }] of Object.entries(sessions)) {
   put('history', dir + '-idle', historyInput(evs, { flags: contract | H.idle | H.ended, gap: 60000, ended: last + 1000 }));
   put('history', dir + '-plain', historyInput(evs, { flags: H.range }));
 }
-// HISTORY.md §6: A (navigations), B/C (idle at and over the gap), D (identify), G (B compressed)
+// docs/HISTORY.md §6: A (navigations), B/C (idle at and over the gap), D (identify), G (B compressed)
 const o = (ts) => ({ ts, cls: 0 });
 put('history', 'example-a', historyInput([o(0), { ts: 100, cls: 2, url: 'https://a.example/home', pathname: '/home' }, o(200), { ts: 300, cls: 2, url: 'https://a.example/checkout', pathname: '/checkout' }, o(400)], { flags: contract }));
 put('history', 'example-b', historyInput([o(0), o(1000), o(70000), o(70500)], { flags: contract | H.idle, gap: 60000 }));

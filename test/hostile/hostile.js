@@ -15,7 +15,7 @@
 //
 //   ingest   mutated, truncated, bit-flipped, re-framed SDK bodies (plain and
 //            gzip) through dozor_ingest. Every call must succeed or fail with
-//            a SPEC §3 SQLSTATE (class 22, 54000, 28000), and the outcome
+//            a docs/SPEC.md §3 SQLSTATE (class 22, 54000, 28000), and the outcome
 //            must match an independent oracle (lib/oracle.js). An accepted
 //            body must be stored exactly: event count, stored events, stream
 //            order, markers (with U+FFFD for what jsonb cannot hold), user.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Cancelled and erased sessions stay gone under concurrency (issue 11,
-# items 4 and 6). Fixed seed (TOMB_SEED), so every machine runs the same
+# Cancelled and erased sessions stay gone under concurrency (tombstones
+# and erasure). Fixed seed (TOMB_SEED), so every machine runs the same
 # rounds; only the interleaving is the scheduler's, and every interleaving
 # must pass.
 #

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Activity summary on a session recorded in a real browser (issue 7): the
+# Activity summary on a session recorded in a real browser: the
 # figures ingest folded into the session row must equal the documented
 # rules applied to the merged stream of the real recording.
 set -euo pipefail

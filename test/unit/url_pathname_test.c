@@ -3,7 +3,7 @@
  * built as frontend code and run under ASan/UBSan by test/unit/run.sh.
  *
  * Four parts:
- *   1. a table of URLs and their pathnames: every row of HISTORY.md §5 and
+ *   1. a table of URLs and their pathnames: every row of docs/HISTORY.md §5 and
  *      edge cases of each parser state.  The expectations agree with the
  *      WHATWG URL implementation of Node.js 20 (checked when written);
  *      the few rows where that implementation and the standard differ say
@@ -31,7 +31,7 @@ typedef struct UrlCase
 } UrlCase;
 
 static const UrlCase cases[] = {
-	/* HISTORY.md §5 table */
+	/* docs/HISTORY.md §5 table */
 	{"https://example.com", -1, "/"},
 	{"https://ex.com/a/b/c?q=1#h", -1, "/a/b/c"},
 	{"https://ex.com/a/../b", -1, "/b"},

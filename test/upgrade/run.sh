@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The upgrade test (issue 12, item 6): for every released version below,
+# The upgrade test: for every released version below,
 # build it from git history, install it into a private copy of the
 # PostgreSQL that `pg_config` (from PATH) names, start a throwaway cluster
 # on that copy, ingest real sessions (the recorded sample, a generated

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The pg_regress suite under valgrind memcheck (issue 6). Builds and
+# The pg_regress suite under valgrind memcheck. Builds and
 # installs the extension, runs
 #   DOZOR_VALGRIND=1 scripts/with-temp-pg.sh make installcheck
 # with --track-origins=yes, and sums up: tests passed, valgrind errors with a

@@ -1,4 +1,4 @@
-// An independent JavaScript reading of HISTORY.md (the dashboard's in-browser
+// An independent JavaScript reading of docs/HISTORY.md (the dashboard's in-browser
 // pipeline), used to predict, from what the page emitted, exactly what dozor
 // must return. Plus a splitter that cuts a JSON array into its elements' text
 // without re-serialising them, for byte-for-byte comparisons.
@@ -41,7 +41,7 @@ function splitJsonArray(text) {
   throw new Error('unterminated JSON array');
 }
 
-// Stable sort by timestamp of { text, ev } items (the session stream, SPEC §5.1).
+// Stable sort by timestamp of { text, ev } items (the session stream, docs/SPEC.md §5.1).
 function sessionStream(items) {
   return items.map((x, k) => [x, k])
     .sort((a, b) => (a[0].ev.timestamp - b[0].ev.timestamp) || (a[1] - b[1]))
@@ -50,7 +50,7 @@ function sessionStream(items) {
 
 const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-// Classifies one event (HISTORY.md §1); strings come back as text can hold them.
+// Classifies one event (docs/HISTORY.md §1); strings come back as text can hold them.
 function classify(ev) {
   if (ev.type === 5 && isObj(ev.data)) {
     const p = ev.data.payload;
@@ -77,7 +77,7 @@ function pathnameOf(url) {
   try { return new URL(url).pathname; } catch { return null; }
 }
 
-// HISTORY.md §3: the compressed ranges and the to_compressed mapping.
+// docs/HISTORY.md §3: the compressed ranges and the to_compressed mapping.
 function timeline(stamps, gapMs = 30000, capMs = 5000) {
   const ranges = [];
   let shift = 0;
@@ -106,7 +106,7 @@ function timeline(stamps, gapMs = 30000, capMs = 5000) {
   return { ranges, compressed, toCompressed };
 }
 
-// HISTORY.md §2 (+ §3 when compressIdle): rows as dozor_history returns them.
+// docs/HISTORY.md §2 (+ §3 when compressIdle): rows as dozor_history returns them.
 function historyFeed(evs, { idleGapMs = 30000, initialUrl = null, sessionEndedAt = null,
   compressIdle = true, capMs = 5000 } = {}) {
   const n = evs.length;
@@ -153,7 +153,7 @@ function deepPgText(v) {
   return v;
 }
 
-// HISTORY.md §4: rows as dozor_console returns them.
+// docs/HISTORY.md §4: rows as dozor_console returns them.
 function consoleFeed(evs, { compressIdle = true, gapMs = 30000, capMs = 5000 } = {}) {
   if (evs.length === 0) return [];
   const stamps = evs.map((e) => e.timestamp);

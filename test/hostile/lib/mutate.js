@@ -1,6 +1,6 @@
 'use strict';
 // mutate.js — hostile variants of SDK request bodies: structural edits of
-// the JSON (every SPEC §3 rule broken in turn, and the edge cases just
+// the JSON (every docs/SPEC.md §3 rule broken in turn, and the edge cases just
 // inside each rule), byte-level damage (truncation, bit flips, splices,
 // invalid UTF-8), and gzip framing attacks (corrupt members, bombs, lying
 // trailers, header flags, unsupported encodings).

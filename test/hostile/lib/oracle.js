@@ -1,6 +1,6 @@
 'use strict';
 // oracle.js — what dozor_ingest must answer for a request body, written
-// independently of the C code from SPEC §3 (and, where the spec is silent,
+// independently of the C code from docs/SPEC.md §3 (and, where the spec is silent,
 // from the documented behaviour: metadata null = absent, later duplicate
 // keys win). predict() returns the set of acceptable SQLSTATEs ('ok' for
 // success) and, for an accepted body, the parsed body so the harness can
@@ -173,7 +173,7 @@ function hugeNumberText(buf) {
   return /[0-9][eE][+-]?0*[0-9]{5,}/.test(t) || /[0-9]{131073,}/.test(t);
 }
 
-// Markers a body must produce (SPEC §3 step 6), in event order.
+// Markers a body must produce (docs/SPEC.md §3 step 6), in event order.
 function markersOf(body) {
   const out = [];
   for (const e of body.events) {
