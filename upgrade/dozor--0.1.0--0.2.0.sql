@@ -69,6 +69,14 @@ CREATE POLICY admin_delete ON dozor.session_tombstones FOR DELETE
 GRANT SELECT ON dozor.session_tombstones TO dozor_viewer;
 GRANT INSERT (project_id, external_id), UPDATE (created_at), DELETE ON dozor.session_tombstones TO dozor_admin;
 
+-------------------------------------------------------------------------------
+-- 2b. Indexes that were leading prefixes of others: every batch's session
+-- update maintained them for nothing (src/dozor.sql says which serve)
+-------------------------------------------------------------------------------
+
+DROP INDEX dozor.sessions_tracked_user_id_idx;
+DROP INDEX dozor.sessions_project_id_created_at_idx;
+
 
 -------------------------------------------------------------------------------
 -- 3. Functions: dropped (their signature changed), then every new or changed
