@@ -35,7 +35,7 @@ DATA        = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/upgrade/dozor--*--*.
 EXTRA_CLEAN = dozor--$(EXTVERSION).sql $(OBJS:.o=.d)
 
 # In order: setup defines the helpers the others use.
-REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers activity corruption player dashboard tombstones access partitions
+REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers activity corruption player dashboard tombstones access partitions postgrest
 REGRESS_OPTS = --load-extension=dozor
 
 SHLIB_LINK += -ldeflate

@@ -149,6 +149,8 @@ BEGIN
     END IF;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_require_project_admin(bigint) IS
+    'Raises 42501 unless the caller is a superuser or an admin of the project.';
 
 -- Grants a project to a role as viewer or admin (replacing its level).
 -- SECURITY INVOKER: the caller's own admin grant is the check, here and in
@@ -171,6 +173,8 @@ BEGIN
     ON CONFLICT ON CONSTRAINT project_grants_pkey DO UPDATE SET level = EXCLUDED.level;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_grant(bigint, regrole, text) IS
+    'Grants a project to a role as viewer or admin (admins of the project).';
 
 -- Removes a role's grant on a project; true when there was one. Takes
 -- effect at once: the policies read the grants in every query.
@@ -188,6 +192,8 @@ BEGIN
     RETURN FOUND;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_revoke(bigint, regrole) IS
+    'Removes a role''s grant on a project; true when there was one.';
 
 -- A project created by a non-superuser is granted to it as admin.
 -- dozor_create_project runs as the extension owner, so current_user here

@@ -286,6 +286,8 @@ BEGIN
               dozor_sessions.page_limit, search_uuid;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_sessions(bigint[], timestamptz, text, text, text, integer, text, integer, integer, text, boolean, bigint) IS
+    'The session list of the caller''s projects: filters, sorts and keyset pages (next_cursor).';
 
 -- GET /api/sessions/{id}: the session row, its activity summary, tracked
 -- user and markers, as one object; NULL when there is no such session.
@@ -315,6 +317,8 @@ AS $$
     FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
     WHERE s.id = dozor_session.session_id
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_session(bigint) IS
+    'GET /api/sessions/{id}: the session row, its activity summary, tracked user and markers as one JSON object; NULL when not visible.';
 
 -- The dashboard's header figures, in one pass over the sessions of the
 -- projects (NULL: every project the caller can see): every session counts,
@@ -333,6 +337,8 @@ AS $$
     WHERE dozor_sessions_summary.project_ids IS NULL
        OR s.project_id = ANY (dozor_sessions_summary.project_ids)
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_sessions_summary(bigint[]) IS
+    'Counts and totals over the caller''s sessions, per project.';
 
 -------------------------------------------------------------------------------
 -- Tracked users
@@ -420,6 +426,8 @@ BEGIN
               cur_ts, cur_id, dozor_tracked_users.page_limit, value_json;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_tracked_users(bigint[], text, text, text, integer, text) IS
+    'Tracked users of the caller''s projects, with filters and keyset pages.';
 
 -- GET /api/users/{id}/sessions: one tracked user's sessions, newest first
 -- (created_at, then id), as rows of the sessions list. The cursor is the
@@ -463,6 +471,8 @@ BEGIN
         LIMIT dozor_tracked_user_sessions.page_limit;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_tracked_user_sessions(bigint, integer, text) IS
+    'The sessions of one tracked user, newest first, in keyset pages.';
 
 -------------------------------------------------------------------------------
 -- Retention
@@ -553,3 +563,5 @@ BEGIN
     RETURN total;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_cleanup(interval, interval) IS
+    'Retention: deletes sessions created before now() - retention (whole days by dropping partitions) and tombstones older than tombstone_ttl; returns how many sessions.';

@@ -187,11 +187,15 @@ CREATE FUNCTION @extschema@.dozor_gzip(data bytea, level integer DEFAULT 6)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'dozor_gzip'
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dozor_gzip(bytea, integer) IS
+    'gzip of bytes at libdeflate level 0..12 (default 6).';
 
 CREATE FUNCTION @extschema@.dozor_gunzip(data bytea)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'dozor_gunzip'
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dozor_gunzip(bytea) IS
+    'Inflates one or more gzip members, at most 10 MiB of output; 22P02 when not gzip, 54000 over the cap.';
 
 -------------------------------------------------------------------------------
 -- URLs (src/url_pathname.c)
@@ -201,6 +205,8 @@ CREATE FUNCTION @extschema@.dozor_url_pathname(url text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'dozor_url_pathname'
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dozor_url_pathname(text) IS
+    'The pathname of a URL as a browser parses it (WHATWG URL), "/" when it cannot be parsed.';
 
 -------------------------------------------------------------------------------
 -- Projects and API keys
@@ -240,6 +246,8 @@ BEGIN
     RETURN NEXT;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_create_project(text) IS
+    'Creates a project and returns its API key, shown this once; a non-superuser creator is granted admin on it.';
 
 -- Replaces a project's API key; the old key stops working at once.
 CREATE FUNCTION @extschema@.dozor_rotate_api_key(project_id bigint)
@@ -257,6 +265,8 @@ BEGIN
     RETURN new_key;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_rotate_api_key(bigint) IS
+    'Replaces a project''s API key (admins); the old key stops working at once.';
 
 -- The project of an API key, or 28000 (HTTP 401).
 CREATE FUNCTION @extschema@.dozor_project_of_key(api_key text)
@@ -390,6 +400,8 @@ BEGIN
         pg_catalog.hashtext(project_id::text || '/' || key));
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_lock(text, bigint, text) IS
+    'Internal: the transaction-level advisory lock on which ingest, cancel and erasure of a session (or a tracked user) serialize.';
 
 -- POST /api/ingest: one SDK batch, all of docs/SPEC.md §3 in one transaction.
 -- Returns the session's internal id, or NULL when the session was
@@ -550,6 +562,8 @@ BEGIN
     RETURN sid;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_ingest(text, bytea, text) IS
+    'POST /api/ingest: one SDK batch exactly as sent (key, body, Content-Encoding). Validates, stores exactly once, returns the session id; NULL when the session was cancelled or erased (answer 204).';
 
 -- Deletes a project's session by uuid, with its batches and markers, and
 -- leaves its tombstone (renewed if there was one); true when a session was
@@ -570,6 +584,8 @@ BEGIN
     RETURN FOUND;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_tombstone_session(bigint, uuid) IS
+    'Internal: deletes a project''s session by uuid and leaves its tombstone; true when a session was deleted.';
 
 -- Removes the tombstones older than tombstone_ttl (dozor_cleanup calls
 -- it); returns how many. Until then a tombstone discards every batch of
@@ -591,6 +607,8 @@ BEGIN
     RETURN n;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_expire_tombstones(interval) IS
+    'Removes tombstones older than tombstone_ttl (dozor_cleanup calls it); returns how many.';
 
 -- POST /api/sessions/cancel: hard delete, scoped to the key's project,
 -- leaving a tombstone: batches of the session that arrive later (already
@@ -610,6 +628,8 @@ BEGIN
     PERFORM @extschema@.dozor_tombstone_session(project, dozor_cancel_session.session_id);
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_cancel_session(text, uuid) IS
+    'POST /api/sessions/cancel: deletes the key''s project''s session by uuid and leaves a tombstone, so batches still in flight are discarded.';
 
 -- Dashboard-side delete by internal id; true when a session was deleted.
 CREATE FUNCTION @extschema@.dozor_delete_session(session_id bigint)
@@ -619,6 +639,8 @@ AS $$
     WITH gone AS (DELETE FROM dozor.sessions s WHERE s.id = dozor_delete_session.session_id RETURNING 1)
     SELECT EXISTS (SELECT 1 FROM gone)
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_delete_session(bigint) IS
+    'Dashboard delete of a session by id (admins); true when one was deleted. Leaves no tombstone.';
 
 -- Erasure of a person (GDPR art. 17): deletes a project's tracked user and
 -- every session linked to it, with their batches and markers, in one
@@ -656,6 +678,8 @@ BEGIN
     RETURN n;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_erase_user(bigint, text) IS
+    'Erasure of a person (GDPR art. 17): deletes the tracked user and every session linked to it, leaves their tombstones, returns how many sessions.';
 
 -------------------------------------------------------------------------------
 -- Read side: session-level functions (stored batches) and their pure
@@ -713,6 +737,8 @@ BEGIN
         ORDER BY p.n;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_session_batches(bigint, text, integer) IS
+    'GET /api/sessions/{id}/events: the stored batches in stream order, gzip as base64; pages with cursor and page_limit (1..1000), next_cursor on the last row of a page.';
 
 -- The session stream as one json array; with from_ms/to_ms only the events
 -- whose timestamps (on the chosen timeline, whole milliseconds) are in
@@ -725,6 +751,8 @@ CREATE FUNCTION @extschema@.dozor_events(session_id bigint, compress_idle boolea
 RETURNS json
 AS 'MODULE_PATHNAME', 'dozor_events'
 LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.dozor_events(bigint, boolean, integer, integer, double precision, double precision) IS
+    'The session stream as one JSON array, optionally on the idle-compressed timeline, whole or the window [from_ms, to_ms); each event byte-identical to what the SDK sent.';
 
 -- Every Meta (4) and FullSnapshot (2) event in stream order, from the batch
 -- indexes alone: where a player can start rendering (src/keyframes.c).
@@ -733,12 +761,16 @@ CREATE FUNCTION @extschema@.dozor_keyframes(session_id bigint, compress_idle boo
 RETURNS TABLE ("timestamp" double precision, type integer)
 AS 'MODULE_PATHNAME', 'dozor_keyframes'
 LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.dozor_keyframes(bigint, boolean, integer, integer) IS
+    'Every Meta (4) and FullSnapshot (2) event of the session in stream order, with its time on the chosen timeline: where a player can start rendering.';
 
 CREATE FUNCTION @extschema@.dozor_compress_events(events json, gap_ms integer DEFAULT 30000,
                                                  cap_ms integer DEFAULT 5000)
 RETURNS json
 AS 'MODULE_PATHNAME', 'dozor_compress_events'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dozor_compress_events(json, integer, integer) IS
+    'An events array as a session stream on the idle-compressed timeline (pure counterpart of dozor_events).';
 
 -- A marker as the read side returns it (a type, not OUT parameters, so
 -- that dozor_markers can take an argument named kind as well).
@@ -778,11 +810,15 @@ BEGIN
         ORDER BY m.ord;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_markers(bigint, text) IS
+    'The session''s dozor:* markers in stream order; kind NULL or '''' for all, url, identity.';
 
 CREATE FUNCTION @extschema@.dozor_extract_markers(events json)
 RETURNS SETOF @extschema@.dozor_marker
 AS 'MODULE_PATHNAME', 'dozor_extract_markers'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dozor_extract_markers(json) IS
+    'The dozor:* markers of an events array in stream order (pure counterpart of dozor_markers).';
 
 CREATE FUNCTION @extschema@.dozor_history(session_id bigint, compress_idle boolean DEFAULT true,
                                          idle_gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
@@ -790,6 +826,8 @@ RETURNS TABLE (id text, kind text, started_at double precision, ended_at double 
                real_duration_ms bigint, pathname text, url text, user_id text, traits jsonb)
 AS 'MODULE_PATHNAME', 'dozor_history'
 LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.dozor_history(bigint, boolean, integer, integer) IS
+    'The history feed of a session: init, navigation, idle and identify rows (docs/HISTORY.md), on the idle-compressed timeline by default.';
 
 CREATE FUNCTION @extschema@.dozor_build_history(events json, initial_url text DEFAULT NULL,
                                                session_ended_at bigint DEFAULT NULL,
@@ -800,39 +838,53 @@ RETURNS TABLE (id text, kind text, started_at double precision, ended_at double 
                real_duration_ms bigint, pathname text, url text, user_id text, traits jsonb)
 AS 'MODULE_PATHNAME', 'dozor_build_history'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dozor_build_history(json, text, bigint, boolean, integer, integer) IS
+    'The history feed of an events array (pure counterpart of dozor_history).';
 
 CREATE FUNCTION @extschema@.dozor_console(session_id bigint, compress_idle boolean DEFAULT true,
                                          gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS TABLE (time_offset bigint, "timestamp" bigint, level text, payload text[], trace text[])
 AS 'MODULE_PATHNAME', 'dozor_console'
 LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.dozor_console(bigint, boolean, integer, integer) IS
+    'The console feed of a session: level, payload, trace and offset of every console entry.';
 
 CREATE FUNCTION @extschema@.dozor_console_logs(events json, compress_idle boolean DEFAULT false,
                                               gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS TABLE (time_offset bigint, "timestamp" bigint, level text, payload text[], trace text[])
 AS 'MODULE_PATHNAME', 'dozor_console_logs'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dozor_console_logs(json, boolean, integer, integer) IS
+    'The console feed of an events array (pure counterpart of dozor_console).';
 
 CREATE FUNCTION @extschema@.dozor_to_compressed(session_id bigint, real_ms double precision,
                                                gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'dozor_to_compressed'
 LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.dozor_to_compressed(bigint, double precision, integer, integer) IS
+    'A real timestamp of the session mapped onto its idle-compressed timeline (the seek bar).';
 
 CREATE FUNCTION @extschema@.dozor_to_real(session_id bigint, compressed_ms double precision,
                                          gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'dozor_to_real'
 LANGUAGE C STABLE;
+COMMENT ON FUNCTION @extschema@.dozor_to_real(bigint, double precision, integer, integer) IS
+    'A time on the session''s idle-compressed timeline mapped back to a real timestamp.';
 
 CREATE FUNCTION @extschema@.dozor_map_to_compressed(events json, real_ms double precision,
                                                    gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'dozor_map_to_compressed'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dozor_map_to_compressed(json, double precision, integer, integer) IS
+    'A real timestamp mapped onto the idle-compressed timeline of an events array.';
 
 CREATE FUNCTION @extschema@.dozor_map_to_real(events json, compressed_ms double precision,
                                              gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'dozor_map_to_real'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.dozor_map_to_real(json, double precision, integer, integer) IS
+    'A compressed time mapped back to a real timestamp for an events array.';

@@ -120,6 +120,8 @@ BEGIN
     RETURN made;
 END
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_maintain(integer) IS
+    'Makes the day partitions of today and the next days_ahead days; idempotent, for pg_cron every few minutes.';
 
 -- Drops the partitions of every day that ended at or before cutoff and
 -- deletes the sessions of those days; returns how many sessions. The
@@ -299,3 +301,5 @@ AS $$
     FULL JOIN parts pt ON COALESCE(pt.day, '-infinity') = COALESCE(t.day, '-infinity')
     ORDER BY 1 NULLS FIRST, 2 NULLS FIRST
 $$;
+COMMENT ON FUNCTION @extschema@.dozor_storage() IS
+    'Per partition day and project: sessions, batches, events, stored bytes, oldest and newest day held.';

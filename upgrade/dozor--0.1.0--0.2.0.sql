@@ -996,6 +996,86 @@ GRANT SELECT ON dozor.event_batches, dozor.markers TO dozor_viewer;
 
 
 -------------------------------------------------------------------------------
+-- 4b. Descriptions of the functions an HTTP layer or PostgREST exposes
+-- (PostgREST shows them in its OpenAPI document)
+-------------------------------------------------------------------------------
+
+COMMENT ON FUNCTION @extschema@.dozor_gzip(bytea, integer) IS
+    'gzip of bytes at libdeflate level 0..12 (default 6).';
+COMMENT ON FUNCTION @extschema@.dozor_gunzip(bytea) IS
+    'Inflates one or more gzip members, at most 10 MiB of output; 22P02 when not gzip, 54000 over the cap.';
+COMMENT ON FUNCTION @extschema@.dozor_url_pathname(text) IS
+    'The pathname of a URL as a browser parses it (WHATWG URL), "/" when it cannot be parsed.';
+COMMENT ON FUNCTION @extschema@.dozor_create_project(text) IS
+    'Creates a project and returns its API key, shown this once; a non-superuser creator is granted admin on it.';
+COMMENT ON FUNCTION @extschema@.dozor_rotate_api_key(bigint) IS
+    'Replaces a project''s API key (admins); the old key stops working at once.';
+COMMENT ON FUNCTION @extschema@.dozor_lock(text, bigint, text) IS
+    'Internal: the transaction-level advisory lock on which ingest, cancel and erasure of a session (or a tracked user) serialize.';
+COMMENT ON FUNCTION @extschema@.dozor_ingest(text, bytea, text) IS
+    'POST /api/ingest: one SDK batch exactly as sent (key, body, Content-Encoding). Validates, stores exactly once, returns the session id; NULL when the session was cancelled or erased (answer 204).';
+COMMENT ON FUNCTION @extschema@.dozor_tombstone_session(bigint, uuid) IS
+    'Internal: deletes a project''s session by uuid and leaves its tombstone; true when a session was deleted.';
+COMMENT ON FUNCTION @extschema@.dozor_expire_tombstones(interval) IS
+    'Removes tombstones older than tombstone_ttl (dozor_cleanup calls it); returns how many.';
+COMMENT ON FUNCTION @extschema@.dozor_cancel_session(text, uuid) IS
+    'POST /api/sessions/cancel: deletes the key''s project''s session by uuid and leaves a tombstone, so batches still in flight are discarded.';
+COMMENT ON FUNCTION @extschema@.dozor_delete_session(bigint) IS
+    'Dashboard delete of a session by id (admins); true when one was deleted. Leaves no tombstone.';
+COMMENT ON FUNCTION @extschema@.dozor_erase_user(bigint, text) IS
+    'Erasure of a person (GDPR art. 17): deletes the tracked user and every session linked to it, leaves their tombstones, returns how many sessions.';
+COMMENT ON FUNCTION @extschema@.dozor_session_batches(bigint, text, integer) IS
+    'GET /api/sessions/{id}/events: the stored batches in stream order, gzip as base64; pages with cursor and page_limit (1..1000), next_cursor on the last row of a page.';
+COMMENT ON FUNCTION @extschema@.dozor_events(bigint, boolean, integer, integer, double precision, double precision) IS
+    'The session stream as one JSON array, optionally on the idle-compressed timeline, whole or the window [from_ms, to_ms); each event byte-identical to what the SDK sent.';
+COMMENT ON FUNCTION @extschema@.dozor_keyframes(bigint, boolean, integer, integer) IS
+    'Every Meta (4) and FullSnapshot (2) event of the session in stream order, with its time on the chosen timeline: where a player can start rendering.';
+COMMENT ON FUNCTION @extschema@.dozor_compress_events(json, integer, integer) IS
+    'An events array as a session stream on the idle-compressed timeline (pure counterpart of dozor_events).';
+COMMENT ON FUNCTION @extschema@.dozor_markers(bigint, text) IS
+    'The session''s dozor:* markers in stream order; kind NULL or '''' for all, url, identity.';
+COMMENT ON FUNCTION @extschema@.dozor_extract_markers(json) IS
+    'The dozor:* markers of an events array in stream order (pure counterpart of dozor_markers).';
+COMMENT ON FUNCTION @extschema@.dozor_history(bigint, boolean, integer, integer) IS
+    'The history feed of a session: init, navigation, idle and identify rows (docs/HISTORY.md), on the idle-compressed timeline by default.';
+COMMENT ON FUNCTION @extschema@.dozor_build_history(json, text, bigint, boolean, integer, integer) IS
+    'The history feed of an events array (pure counterpart of dozor_history).';
+COMMENT ON FUNCTION @extschema@.dozor_console(bigint, boolean, integer, integer) IS
+    'The console feed of a session: level, payload, trace and offset of every console entry.';
+COMMENT ON FUNCTION @extschema@.dozor_console_logs(json, boolean, integer, integer) IS
+    'The console feed of an events array (pure counterpart of dozor_console).';
+COMMENT ON FUNCTION @extschema@.dozor_to_compressed(bigint, double precision, integer, integer) IS
+    'A real timestamp of the session mapped onto its idle-compressed timeline (the seek bar).';
+COMMENT ON FUNCTION @extschema@.dozor_to_real(bigint, double precision, integer, integer) IS
+    'A time on the session''s idle-compressed timeline mapped back to a real timestamp.';
+COMMENT ON FUNCTION @extschema@.dozor_map_to_compressed(json, double precision, integer, integer) IS
+    'A real timestamp mapped onto the idle-compressed timeline of an events array.';
+COMMENT ON FUNCTION @extschema@.dozor_map_to_real(json, double precision, integer, integer) IS
+    'A compressed time mapped back to a real timestamp for an events array.';
+COMMENT ON FUNCTION @extschema@.dozor_sessions(bigint[], timestamptz, text, text, text, integer, text, integer, integer, text, boolean, bigint) IS
+    'The session list of the caller''s projects: filters, sorts and keyset pages (next_cursor).';
+COMMENT ON FUNCTION @extschema@.dozor_session(bigint) IS
+    'GET /api/sessions/{id}: the session row, its activity summary, tracked user and markers as one JSON object; NULL when not visible.';
+COMMENT ON FUNCTION @extschema@.dozor_sessions_summary(bigint[]) IS
+    'Counts and totals over the caller''s sessions, per project.';
+COMMENT ON FUNCTION @extschema@.dozor_tracked_users(bigint[], text, text, text, integer, text) IS
+    'Tracked users of the caller''s projects, with filters and keyset pages.';
+COMMENT ON FUNCTION @extschema@.dozor_tracked_user_sessions(bigint, integer, text) IS
+    'The sessions of one tracked user, newest first, in keyset pages.';
+COMMENT ON FUNCTION @extschema@.dozor_cleanup(interval, interval) IS
+    'Retention: deletes sessions created before now() - retention (whole days by dropping partitions) and tombstones older than tombstone_ttl; returns how many sessions.';
+COMMENT ON FUNCTION @extschema@.dozor_maintain(integer) IS
+    'Makes the day partitions of today and the next days_ahead days; idempotent, for pg_cron every few minutes.';
+COMMENT ON FUNCTION @extschema@.dozor_storage() IS
+    'Per partition day and project: sessions, batches, events, stored bytes, oldest and newest day held.';
+COMMENT ON FUNCTION @extschema@.dozor_require_project_admin(bigint) IS
+    'Raises 42501 unless the caller is a superuser or an admin of the project.';
+COMMENT ON FUNCTION @extschema@.dozor_grant(bigint, regrole, text) IS
+    'Grants a project to a role as viewer or admin (admins of the project).';
+COMMENT ON FUNCTION @extschema@.dozor_revoke(bigint, regrole) IS
+    'Removes a role''s grant on a project; true when there was one.';
+
+-------------------------------------------------------------------------------
 -- 5. Grants of every function, as the install script gives them
 -- (src/access.sql)
 -------------------------------------------------------------------------------
