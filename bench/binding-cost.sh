@@ -2,7 +2,7 @@
 # What binding stored bytes to their rows costs dozor_events (benchmark, not
 # a test): the 100k-event bench session read whole by the current build (A)
 # and by the same source with the two gzip-trailer checks taken out (B),
-# alternating A and B in one cluster so both see the same machine load.
+# alternating A and B (ABBA) in one cluster so both see the same machine load.
 # The seeded index checksum is in both (it is the stored format): it adds
 # 12 bytes of CRC per batch. Prints median/min/max per build and B/A.
 #   bench/binding-cost.sh [rounds]     (default 12 rounds of 5 calls each)
@@ -33,15 +33,19 @@ done | psql -qAtX >/dev/null
 sid=$(psql -qAtX -c "SELECT id FROM dozor.sessions")
 echo "SELECT pg_column_size(dozor_events($sid));" >"$WORK/q.sql"
 for r in $(seq 1 "$ROUNDS"); do
-  for v in A B; do
-    cp "$WORK/$v.so" "$LIBDIR/dozor.so"
-    ms=$(pgbench -n -t 5 -f "$WORK/q.sql" 2>/dev/null | sed -n 's/^latency average = \([0-9.]*\) ms$/\1/p')
+  # ABBA: neither build always goes first after the other's swap
+  order="A B"; [ $((r % 2)) = 0 ] && order="B A"
+  for v in $order; do
+    # a new file, renamed over the old: a backend still exiting keeps its
+    # mapping of the old one (copying over it in place crashes that backend)
+    cp "$WORK/$v.so" "$LIBDIR/dozor.so.new" && mv -f "$LIBDIR/dozor.so.new" "$LIBDIR/dozor.so"
+    ms=$(pgbench -n -t 5 -f "$WORK/q.sql" 2>>"$WORK/pgbench.err" | sed -n 's/^latency average = \([0-9.]*\) ms$/\1/p')
     echo "$v $ms" >>"$WORK/times"
   done
 done
-cp "$WORK/A.so" "$LIBDIR/dozor.so"
+cp "$WORK/A.so" "$LIBDIR/dozor.so.new" && mv -f "$LIBDIR/dozor.so.new" "$LIBDIR/dozor.so"
 INNER
-WORK=$work ROUNDS=$rounds LIBDIR=$libdir scripts/with-temp-pg.sh bash "$work/inner.sh"
+WORK=$work ROUNDS=$rounds LIBDIR=$libdir scripts/with-temp-pg.sh bash "$work/inner.sh" || { cat "$work/pgbench.err"; exit 1; }
 stats() { grep "^$1 " "$work/times" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {printf "%.1f %.1f %.1f", a[int((NR+1)/2)], a[1], a[NR]}'; }
 read -r am amin amax <<<"$(stats A)"
 read -r bm bmin bmax <<<"$(stats B)"
