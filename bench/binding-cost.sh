@@ -4,7 +4,9 @@
 # and by the same source with the two gzip-trailer checks taken out (B),
 # alternating A and B (ABBA) in one cluster so both see the same machine load.
 # The seeded index checksum is in both (it is the stored format): it adds
-# 12 bytes of CRC per batch. Prints median/min/max per build and B/A.
+# 12 bytes of CRC per batch. Prints median/min/max per build and A/B, and
+# the instructions of one call per build under callgrind (which machine load
+# does not change; BINDING_CALLGRIND=0 skips it).
 #   bench/binding-cost.sh [rounds]     (default 12 rounds of 5 calls each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +46,20 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 cp "$WORK/A.so" "$LIBDIR/dozor.so.new" && mv -f "$LIBDIR/dozor.so.new" "$LIBDIR/dozor.so"
+# Instructions, which machine load does not change: one call in a
+# single-user backend under callgrind, per build.
+if [ "${BINDING_CALLGRIND:-1}" = 1 ] && command -v valgrind >/dev/null; then
+  as=(); [ "$(id -u)" = 0 ] && as=(runuser -u postgres --)
+  pg_ctl -D "$DOZOR_PG_DATA" -m fast -w stop >/dev/null 2>&1 || "${as[@]}" pg_ctl -D "$DOZOR_PG_DATA" -m fast -w stop >/dev/null
+  chmod 777 "$WORK"
+  for v in A B; do
+    cp "$WORK/$v.so" "$LIBDIR/dozor.so.new" && mv -f "$LIBDIR/dozor.so.new" "$LIBDIR/dozor.so"
+    echo "SELECT pg_column_size(dozor_events($sid));" | "${as[@]}" valgrind --tool=callgrind \
+      --callgrind-out-file="$WORK/cg.$v" "$(command -v postgres)" --single -D "$DOZOR_PG_DATA" postgres >/dev/null 2>&1
+    echo "$v $(sed -n 's/^summary: //p' "$WORK/cg.$v")" >>"$WORK/instructions"
+  done
+  cp "$WORK/A.so" "$LIBDIR/dozor.so.new" && mv -f "$LIBDIR/dozor.so.new" "$LIBDIR/dozor.so"
+fi
 INNER
 WORK=$work ROUNDS=$rounds LIBDIR=$libdir scripts/with-temp-pg.sh bash "$work/inner.sh" || { cat "$work/pgbench.err"; exit 1; }
 stats() { grep "^$1 " "$work/times" | awk '{print $2}' | sort -n | awk '{a[NR]=$1} END {printf "%.1f %.1f %.1f", a[int((NR+1)/2)], a[1], a[NR]}'; }
@@ -53,3 +69,10 @@ echo "dozor_events, 100k-event session, ms per call (median min max over $rounds
 echo "  with the binding checks (A):    $am $amin $amax"
 echo "  without the trailer check (B):  $bm $bmin $bmax"
 awk -v a="$am" -v b="$bm" 'BEGIN {printf "  A/B = %.3f (cost of the checks: %+.1f%%)\n", a / b, (a / b - 1) * 100}'
+if [ -s "$work/instructions" ]; then
+  ia=$(awk '$1 == "A" {print $2}' "$work/instructions")
+  ib=$(awk '$1 == "B" {print $2}' "$work/instructions")
+  echo "instructions of one single-user backend (start, the call, exit), callgrind:"
+  echo "  A $ia  B $ib"
+  awk -v a="$ia" -v b="$ib" 'BEGIN {printf "  A/B = %.5f (cost of the checks: %+.3f%%)\n", a / b, (a / b - 1) * 100}'
+fi
