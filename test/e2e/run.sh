@@ -71,6 +71,9 @@ psql -X -v ON_ERROR_STOP=1 -qc 'CREATE EXTENSION IF NOT EXISTS dozor' >/dev/null
 # The HTTP layer on a free loopback port (PORT=0: the kernel picks one).
 mkdir -p "$here/out"
 log="$here/out/http.log"
+# made here: the background job opens it only when it gets to run, and the
+# loop below may read it first
+: >"$log"
 PORT=0 HOST=127.0.0.1 node "$http_dir/server.js" >"$log" 2>&1 &
 server_pid=$!
 api=
