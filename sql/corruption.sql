@@ -3,18 +3,18 @@
 SELECT ingest_events('cb6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d',
   evs(o(1000), c(2000, 'warn'), u(3000, '/x'), o(100000))) AS cor \gset
 SELECT id AS bid FROM dozor.event_batches WHERE session_id = :cor \gset
-CREATE TEMP TABLE pristine AS SELECT data, timeline FROM dozor.event_batches WHERE id = :bid;
+CREATE TEMP TABLE pristine AS SELECT data, event_index FROM dozor.event_batches WHERE id = :bid;
 
 -- Replaces the stored bytes of the batch and shows what each feed says,
 -- with the batch id replaced by "N" so the output is stable.
-CREATE FUNCTION corrupt(new_data bytea, new_timeline bytea) RETURNS SETOF text
+CREATE FUNCTION corrupt(new_data bytea, new_event_index bytea) RETURNS SETOF text
 LANGUAGE plpgsql AS $$
 DECLARE
     b bigint := (SELECT id FROM dozor.event_batches WHERE session_id = (SELECT id FROM dozor.sessions WHERE external_id = 'cb6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d'));
     s bigint := (SELECT id FROM dozor.sessions WHERE external_id = 'cb6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d');
     q text;
 BEGIN
-    UPDATE dozor.event_batches SET data = new_data, timeline = new_timeline WHERE id = b;
+    UPDATE dozor.event_batches SET data = new_data, event_index = new_event_index WHERE id = b;
     FOREACH q IN ARRAY ARRAY['SELECT count(*) FROM dozor_history(%s)', 'SELECT length(dozor_events(%s)::text)',
                              'SELECT count(*) FROM dozor_console(%s)', 'SELECT dozor_to_compressed(%s, 5000)'] LOOP
         RETURN NEXT regexp_replace(expect_error(format(q, s)), 'batch [0-9]+', 'batch N');
@@ -23,20 +23,20 @@ END
 $$;
 
 -- Flipped gzip payload byte, truncated gzip, a gzip of other bytes.
-SELECT corrupt(set_byte(p.data, 20, get_byte(p.data, 20) # 255), p.timeline) FROM pristine p;
-SELECT corrupt(substring(p.data FROM 1 FOR 30), p.timeline) FROM pristine p;
-SELECT corrupt(dozor_gzip(convert_to('[{"type":3}]', 'UTF8')), p.timeline) FROM pristine p;
+SELECT corrupt(set_byte(p.data, 20, get_byte(p.data, 20) # 255), p.event_index) FROM pristine p;
+SELECT corrupt(substring(p.data FROM 1 FOR 30), p.event_index) FROM pristine p;
+SELECT corrupt(dozor_gzip(convert_to('[{"type":3}]', 'UTF8')), p.event_index) FROM pristine p;
 -- Same length, different content: the index no longer points at events.
-SELECT corrupt(dozor_gzip(convert_to(translate(convert_from(dozor_gunzip(p.data), 'UTF8'), '{}', '()'), 'UTF8')), p.timeline) FROM pristine p;
+SELECT corrupt(dozor_gzip(convert_to(translate(convert_from(dozor_gunzip(p.data), 'UTF8'), '{}', '()'), 'UTF8')), p.event_index) FROM pristine p;
 -- Index: bad magic, truncated, wrong event count, flipped timestamp, trailing byte.
-SELECT corrupt(p.data, set_byte(p.timeline, 0, 0)) FROM pristine p;
-SELECT corrupt(p.data, substring(p.timeline FROM 1 FOR 5)) FROM pristine p;
-SELECT corrupt(p.data, set_byte(p.timeline, 2, 9)) FROM pristine p;
-SELECT corrupt(p.data, set_byte(p.timeline, 3, get_byte(p.timeline, 3) # 64)) FROM pristine p;
-SELECT corrupt(p.data, p.timeline || '\x00'::bytea) FROM pristine p;
+SELECT corrupt(p.data, set_byte(p.event_index, 0, 0)) FROM pristine p;
+SELECT corrupt(p.data, substring(p.event_index FROM 1 FOR 5)) FROM pristine p;
+SELECT corrupt(p.data, set_byte(p.event_index, 2, 9)) FROM pristine p;
+SELECT corrupt(p.data, set_byte(p.event_index, 3, get_byte(p.event_index, 3) # 64)) FROM pristine p;
+SELECT corrupt(p.data, p.event_index || '\x00'::bytea) FROM pristine p;
 SELECT corrupt(p.data, ''::bytea) FROM pristine p;
 -- Restored, everything reads again.
-SELECT corrupt(p.data, p.timeline) FROM pristine p;
+SELECT corrupt(p.data, p.event_index) FROM pristine p;
 
 -- Every single-bit flip anywhere in the index is caught by its checksum
 -- (a flipped class bit would otherwise silently drop a console row).
@@ -44,21 +44,21 @@ CREATE FUNCTION flip_every_index_bit() RETURNS TABLE (flips bigint, caught bigin
 LANGUAGE plpgsql AS $$
 DECLARE
     s bigint := (SELECT id FROM dozor.sessions WHERE external_id = 'cb6d8a2c-3f1e-4c6a-9d2b-7e5f1a2b3c4d');
-    good bytea := (SELECT timeline FROM pristine);
+    good bytea := (SELECT event_index FROM pristine);
     r text;
 BEGIN
     flips := 0;
     caught := 0;
     FOR i IN 0 .. length(good) - 1 LOOP
         FOR bit IN 0 .. 7 LOOP
-            UPDATE dozor.event_batches SET timeline = set_byte(good, i, get_byte(good, i) # (1 << bit))
+            UPDATE dozor.event_batches SET event_index = set_byte(good, i, get_byte(good, i) # (1 << bit))
             WHERE session_id = s;
             r := expect_error(format('SELECT count(*) FROM dozor_console(%s)', s));
             flips := flips + 1;
             caught := caught + (r LIKE 'XX001: stored batch % is corrupt: event index %')::int;
         END LOOP;
     END LOOP;
-    UPDATE dozor.event_batches SET timeline = good WHERE session_id = s;
+    UPDATE dozor.event_batches SET event_index = good WHERE session_id = s;
     RETURN NEXT;
 END
 $$;
@@ -83,22 +83,22 @@ SELECT ingest_events('5a1e0000-0000-4000-8000-000000000002',
    FROM generate_series(1, 30) i)) AS twos \gset
 SELECT id AS b1 FROM dozor.event_batches WHERE session_id = :ones \gset
 SELECT id AS b2 FROM dozor.event_batches WHERE session_id = :twos \gset
-CREATE TEMP TABLE ones_row AS SELECT data, timeline FROM dozor.event_batches WHERE id = :b1;
+CREATE TEMP TABLE ones_row AS SELECT data, event_index FROM dozor.event_batches WHERE id = :b1;
 -- the other's blob
 UPDATE dozor.event_batches SET data = (SELECT data FROM dozor.event_batches WHERE id = :b2) WHERE id = :b1;
 SELECT expect_error(format('SELECT dozor_events(%s)', :ones)) = format('XX001: stored batch %s is corrupt: data is not this batch''s (its gzip trailer disagrees with content_hash or raw_bytes)', :b1) AS blob_swap_caught;
 SELECT expect_error(format('SELECT dozor_events(%s, true)', :ones)) LIKE format('XX001: stored batch %s is corrupt: data %%', :b1) AS blob_swap_caught_compressed;
 -- the other's index (same timestamps and lengths: only the seal differs)
-UPDATE dozor.event_batches b SET data = o.data, timeline = (SELECT timeline FROM dozor.event_batches WHERE id = :b2)
+UPDATE dozor.event_batches b SET data = o.data, event_index = (SELECT event_index FROM dozor.event_batches WHERE id = :b2)
 FROM ones_row o WHERE b.id = :b1;
 SELECT expect_error(format('SELECT count(*) FROM dozor_history(%s)', :ones)) = format('XX001: stored batch %s is corrupt: event index fails its checksum', :b1) AS index_swap_caught;
 SELECT expect_error(format('SELECT dozor_to_real(%s, 10)', :ones)) LIKE format('XX001: stored batch %s %%', :b1) AS index_swap_caught_mapping;
-UPDATE dozor.event_batches b SET timeline = o.timeline FROM ones_row o WHERE b.id = :b1;
+UPDATE dozor.event_batches b SET event_index = o.event_index FROM ones_row o WHERE b.id = :b1;
 SELECT length(dozor_events(:ones)::text) > 0 AS restored;
 
 -- The upgrade's index rebuild gives exactly the index ingest stored, and
 -- refuses a blob that is not the row's.
-SELECT bool_and(dozor_rebuild_event_index(id, data, raw_bytes, content_hash) = timeline) AS rebuild_is_identical
+SELECT bool_and(dozor_rebuild_event_index(id, data, raw_bytes, content_hash) = event_index) AS rebuild_is_identical
 FROM dozor.event_batches;
 SELECT regexp_replace(expect_error(format(
   'SELECT dozor_rebuild_event_index(%s, (SELECT data FROM dozor.event_batches WHERE id = %s), raw_bytes, content_hash) FROM dozor.event_batches WHERE id = %s',

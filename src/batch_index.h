@@ -1,6 +1,6 @@
 /*
  * batch_index.h — the compact per-batch event index stored beside each
- * gzip blob (dozor.event_batches.timeline).
+ * gzip blob (dozor.event_batches.event_index).
  *
  * It is what lets the history feed, the marker list and the timeline
  * mapping skip decompression entirely (docs/SPEC.md §6): for every event of the

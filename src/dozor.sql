@@ -110,9 +110,9 @@ CREATE TABLE dozor.event_batches (
     received_at     timestamptz NOT NULL DEFAULT pg_catalog.now(),
     -- length of `data` once inflated
     raw_bytes       integer NOT NULL,
-    -- compact per-event timeline written at ingest (src/timeline.h) so that
-    -- history, markers and timeline mapping never inflate `data`
-    timeline        bytea NOT NULL,
+    -- the per-batch event index written at ingest (src/batch_index.h):
+    -- history, keyframes and the timeline mapping never inflate `data`
+    event_index     bytea NOT NULL,
     -- console entries in this batch: the console feed inflates only these
     console_count   integer NOT NULL DEFAULT 0,
     -- 96-bit digest of the events' bytes: a retried batch is stored once
@@ -135,7 +135,7 @@ CREATE INDEX ON dozor.event_batches (session_id, first_timestamp, id);
 -- The gzip blob never compresses further: skip pglz, store out of line.
 -- The small index stays in the row so the history reads no TOAST.
 ALTER TABLE dozor.event_batches ALTER COLUMN data SET STORAGE EXTERNAL;
-ALTER TABLE dozor.event_batches ALTER COLUMN timeline SET STORAGE MAIN;
+ALTER TABLE dozor.event_batches ALTER COLUMN event_index SET STORAGE MAIN;
 
 CREATE TABLE dozor.markers (
     id          bigint NOT NULL DEFAULT pg_catalog.nextval('dozor.markers_id_seq'),
@@ -310,7 +310,7 @@ CREATE TYPE @extschema@.dozor_prepared_batch AS (
     last_timestamp   bigint,
     data             bytea,
     raw_bytes        integer,
-    timeline         bytea,
+    event_index      bytea,
     console_count    integer,
     content_hash     bytea,
     marker_index     integer[],
@@ -462,11 +462,11 @@ BEGIN
     IF b.event_count > 0 THEN
         INSERT INTO dozor.event_batches
             (session_id, first_timestamp, last_timestamp, event_count, data,
-             raw_bytes, timeline, console_count, content_hash, click_count,
+             raw_bytes, event_index, console_count, content_hash, click_count,
              keypress_count, mouse_activity_count, console_log_count,
              console_warn_count, console_error_count, active_ranges)
         SELECT sid, b.first_timestamp, b.last_timestamp, b.event_count, b.data,
-               b.raw_bytes, b.timeline, b.console_count, b.content_hash, b.click_count,
+               b.raw_bytes, b.event_index, b.console_count, b.content_hash, b.click_count,
                b.keypress_count, b.mouse_activity_count, b.console_log_count,
                b.console_warn_count, b.console_error_count,
                COALESCE((SELECT pg_catalog.range_agg(@extschema@.dozor_activity_run(r.lo, r.hi))

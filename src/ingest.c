@@ -54,7 +54,7 @@ enum PreparedColumn
 	PB_LAST_TIMESTAMP,
 	PB_DATA,
 	PB_RAW_BYTES,
-	PB_TIMELINE,
+	PB_EVENT_INDEX,
 	PB_CONSOLE_COUNT,
 	PB_CONTENT_HASH,
 	PB_MARKER_INDEX,
@@ -592,7 +592,7 @@ dozor_prepare_batch(PG_FUNCTION_ARGS)
 		values[PB_LAST_TIMESTAMP] = Int64GetDatum(build.last_timestamp);
 		values[PB_DATA] = ByteaDatum(gz, gz_len);
 		values[PB_RAW_BYTES] = Int32GetDatum(build.joined.len);
-		values[PB_TIMELINE] = ByteaDatum(index.data, index.len);
+		values[PB_EVENT_INDEX] = ByteaDatum(index.data, index.len);
 		values[PB_CONTENT_HASH] = PointerGetDatum(digest);
 		for (int c = PB_FIRST_TIMESTAMP; c <= PB_CONTENT_HASH; c++)
 			nulls[c] = false;

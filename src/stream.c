@@ -253,7 +253,7 @@ SortBatch(SessionStreamBatch *b)
 /* Column values of the batch query, in order. */
 enum
 {
-	BQ_ID, BQ_FIRST, BQ_LAST, BQ_COUNT, BQ_RAW, BQ_TIMELINE, BQ_DATA, BQ_DIGEST
+	BQ_ID, BQ_FIRST, BQ_LAST, BQ_COUNT, BQ_RAW, BQ_EVENT_INDEX, BQ_DATA, BQ_DIGEST
 };
 
 /* Makes the next cursor row a pending batch, or returns false at the end. */
@@ -265,7 +265,7 @@ FetchPending(SessionStream *s)
 	SessionStreamBatch *b;
 	MemoryContext old;
 	bool		isnull;
-	bytea	   *timeline;
+	bytea	   *event_index;
 	bytea	   *digest;
 
 	if (s->rows == NULL || s->row_next >= s->rows->numvals)
@@ -300,8 +300,8 @@ FetchPending(SessionStream *s)
 	digest = DatumGetByteaPCopy(SPI_getbinval(tuple, desc, BQ_DIGEST + 1, &isnull));
 	b->row.digest = VARDATA(digest);
 	b->row.digest_len = VARSIZE(digest) - VARHDRSZ;
-	timeline = DatumGetByteaPP(SPI_getbinval(tuple, desc, BQ_TIMELINE + 1, &isnull));
-	BatchIndexDecode(VARDATA_ANY(timeline), VARSIZE_ANY_EXHDR(timeline), &b->row, &b->index);
+	event_index = DatumGetByteaPP(SPI_getbinval(tuple, desc, BQ_EVENT_INDEX + 1, &isnull));
+	BatchIndexDecode(VARDATA_ANY(event_index), VARSIZE_ANY_EXHDR(event_index), &b->row, &b->index);
 	SortBatch(b);
 	/* Keep the (small) TOAST pointer; the blob itself is read only if asked. */
 	b->data = datumCopy(SPI_getbinval(tuple, desc, BQ_DATA + 1, &isnull), false, -1);
@@ -349,11 +349,11 @@ OpenStored(int64 session_id, bool ranged, int64 lo, int64 hi)
 	s->heap = MemoryContextAlloc(cxt, s->heap_capacity * sizeof(SessionStreamBatch *));
 
 	query = ranged
-		? "SELECT id, first_timestamp, last_timestamp, event_count, raw_bytes, timeline, data, content_hash"
+		? "SELECT id, first_timestamp, last_timestamp, event_count, raw_bytes, event_index, data, content_hash"
 		"  FROM dozor.event_batches WHERE session_id = $1"
 		"   AND first_timestamp < $3 AND last_timestamp >= $2"
 		"  ORDER BY first_timestamp, id"
-		: "SELECT id, first_timestamp, last_timestamp, event_count, raw_bytes, timeline, data, content_hash"
+		: "SELECT id, first_timestamp, last_timestamp, event_count, raw_bytes, event_index, data, content_hash"
 		"  FROM dozor.event_batches WHERE session_id = $1"
 		"  ORDER BY first_timestamp, id";
 	s->session_id = session_id;

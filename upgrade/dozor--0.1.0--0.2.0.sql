@@ -219,11 +219,11 @@ BEGIN
     IF b.event_count > 0 THEN
         INSERT INTO dozor.event_batches
             (session_id, first_timestamp, last_timestamp, event_count, data,
-             raw_bytes, timeline, console_count, content_hash, click_count,
+             raw_bytes, event_index, console_count, content_hash, click_count,
              keypress_count, mouse_activity_count, console_log_count,
              console_warn_count, console_error_count, active_ranges)
         SELECT sid, b.first_timestamp, b.last_timestamp, b.event_count, b.data,
-               b.raw_bytes, b.timeline, b.console_count, b.content_hash, b.click_count,
+               b.raw_bytes, b.event_index, b.console_count, b.content_hash, b.click_count,
                b.keypress_count, b.mouse_activity_count, b.console_log_count,
                b.console_warn_count, b.console_error_count,
                COALESCE((SELECT pg_catalog.range_agg(@extschema@.dozor_activity_run(r.lo, r.hi))
@@ -994,6 +994,13 @@ GRANT SELECT ON dozor.event_batches, dozor.markers TO dozor_viewer;
 
 -- Changed: whole days dropped; the markers of a session by its id (prunes).
 
+
+-------------------------------------------------------------------------------
+-- 4c. Names that say what they hold: the per-batch event index
+-------------------------------------------------------------------------------
+
+ALTER TABLE dozor.event_batches RENAME COLUMN timeline TO event_index;
+ALTER TYPE @extschema@.dozor_prepared_batch RENAME ATTRIBUTE timeline TO event_index;
 
 -------------------------------------------------------------------------------
 -- 4b. Descriptions of the functions an HTTP layer or PostgREST exposes

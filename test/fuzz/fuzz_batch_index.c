@@ -1,7 +1,7 @@
 /*
  * fuzz_batch_index.c — libFuzzer target for BatchIndexDecode
  * (src/batch_index.c): the per-batch index read back from
- * dozor.event_batches.timeline, i.e. bytes from storage, treated as hostile.
+ * dozor.event_batches.event_index, i.e. bytes from storage, treated as hostile.
  *
  * Input layout:
  *   byte 0   mode

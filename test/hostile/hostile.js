@@ -24,7 +24,7 @@
 //            dozor_compress_events, dozor_map_to_*), plus dozor_gunzip,
 //            dozor_gzip and dozor_url_pathname on hostile bytes.
 //   corrupt  stored-data corruption: bytes of event_batches.data and
-//            .timeline flipped, truncated, replaced, and the row's counters
+//            .event_index flipped, truncated, replaced, and the row's counters
 //            skewed (UPDATE as superuser). dozor_history, dozor_events,
 //            dozor_console, dozor_to_compressed and dozor_to_real must give
 //            the pristine answer or SQLSTATE XX001 naming the batch.
@@ -447,7 +447,7 @@ async function phaseCorrupt(share) {
     }
   }
   if (recordedCount) console.log(`   corrupting ${sids.size} sessions (one recorded)`);
-  const batches = (await admin.query(`SELECT b.id, b.session_id, b.data, b.timeline, b.raw_bytes, b.event_count, b.first_timestamp, b.last_timestamp,
+  const batches = (await admin.query(`SELECT b.id, b.session_id, b.data, b.event_index, b.raw_bytes, b.event_count, b.first_timestamp, b.last_timestamp,
                                       (SELECT min(first_timestamp) FROM dozor.event_batches x WHERE x.session_id = b.session_id) AS t0
                                       FROM dozor.event_batches b WHERE b.session_id = ANY($1::bigint[]) ORDER BY id`, [[...sids]])).rows;
   // pristine answers
@@ -466,7 +466,7 @@ async function phaseCorrupt(share) {
   }
   const kinds = {
     data: ['flip1', 'flip1', 'flipByte', 'flipMany', 'truncate', 'append', 'zero', 'random', 'empty', 'other'],
-    timeline: ['flip1', 'flip1', 'flip1', 'flipByte', 'flipMany', 'truncate', 'append', 'zero', 'random', 'empty', 'other'],
+    event_index: ['flip1', 'flip1', 'flip1', 'flipByte', 'flipMany', 'truncate', 'append', 'zero', 'random', 'empty', 'other'],
     row: ['raw_bytes', 'event_count', 'first_timestamp', 'last_timestamp'],
   };
   const silent = {};
@@ -474,7 +474,7 @@ async function phaseCorrupt(share) {
   const twinBatches = batches.filter((x) => twinSids.has(String(x.session_id)));
   const forced = [];
   if (twinBatches.length === 2) {
-    for (const where of ['data', 'timeline']) {
+    for (const where of ['data', 'event_index']) {
       forced.push({ b: twinBatches[0], other: twinBatches[1], where }, { b: twinBatches[1], other: twinBatches[0], where });
     }
   } else fail('corrupt', 'setup', `${twinBatches.length} twin batches stored, expected 2`);
@@ -483,7 +483,7 @@ async function phaseCorrupt(share) {
     const f = forced.shift();
     const b = f ? f.b : r.pick(batches);
     const other = f ? f.other : r.pick(batches.filter((x) => x.id !== b.id));
-    const where = f ? f.where : r.pick(['data', 'data', 'timeline', 'timeline', 'row']);
+    const where = f ? f.where : r.pick(['data', 'data', 'event_index', 'event_index', 'row']);
     const kind = f ? 'other' : r.pick(kinds[where]);
     let sql;
     let params;
@@ -530,8 +530,8 @@ async function phaseCorrupt(share) {
       }
     }
     // restore, and the pristine answer must come back
-    await admin.query(`UPDATE dozor.event_batches SET data = $2, timeline = $3, raw_bytes = $4, event_count = $5, first_timestamp = $6, last_timestamp = $7 WHERE id = $1`,
-      [b.id, b.data, b.timeline, b.raw_bytes, b.event_count, b.first_timestamp, b.last_timestamp]);
+    await admin.query(`UPDATE dozor.event_batches SET data = $2, event_index = $3, raw_bytes = $4, event_count = $5, first_timestamp = $6, last_timestamp = $7 WHERE id = $1`,
+      [b.id, b.data, b.event_index, b.raw_bytes, b.event_count, b.first_timestamp, b.last_timestamp]);
     await liveCheck('corrupt');
     n++;
   }

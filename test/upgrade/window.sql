@@ -20,7 +20,7 @@ SELECT s.external_id, s.url, s.referrer, s.user_agent, s.screen_width, s.screen_
        s.console_error_count, s.page_count, s.pathnames, s.first_url, s.size_bytes, u.external_id, u.traits
 FROM dozor.sessions s JOIN w ON w.id = s.id LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id;
 \echo == batches
-SELECT b.first_timestamp, b.last_timestamp, b.event_count, md5(b.data), b.raw_bytes, md5(b.timeline),
+SELECT b.first_timestamp, b.last_timestamp, b.event_count, md5(b.data), b.raw_bytes, md5(b.event_index),
        b.console_count, md5(b.content_hash), b.click_count, b.keypress_count, b.mouse_activity_count,
        b.console_log_count, b.console_warn_count, b.console_error_count, b.active_ranges
 FROM dozor.event_batches b JOIN w ON w.id = b.session_id ORDER BY b.first_timestamp, b.id;
