@@ -15,22 +15,14 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 db=dozor_standby
 export PGOPTIONS="-c client_min_messages=warning"
-bindir=$(pg_config --bindir)
-run_as=()
-if [ "$(id -u)" = 0 ]; then run_as=(runuser -u postgres --); fi
-sb=$(mktemp -d /tmp/dozor-standby.XXXXXX)
-chmod 755 "$sb"
-[ "$(id -u)" = 0 ] && chown postgres "$sb"
+. test/standby/lib.sh
 cleanup() {
-  "${run_as[@]}" "$bindir/pg_ctl" -D "$sb/data" -m immediate stop >/dev/null 2>&1 || true
-  rm -rf "$sb"
+  sb_stop
   psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 psql -qX -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 q() { psql -qAtX -v ON_ERROR_STOP=1 -d $db "$@"; }
-# the standby, by its socket
-qs() { psql -qAtX -v ON_ERROR_STOP=1 -h "$sb" -p "$sport" -d $db "$@"; }
 fail=0
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
@@ -39,19 +31,8 @@ bad() { echo "FAIL $*"; fail=1; }
 # standby by streaming (partition creation included)
 start=$(date +%s)
 q -c "CREATE EXTENSION dozor"
-# The standby: a base backup with primary_conninfo (-R) over loopback.
-if [ "$(q -c "SELECT count(*) FROM pg_hba_file_rules WHERE 'replication' = ANY(database)
-                AND (type = 'local' OR address = '127.0.0.1')")" -lt 2 ]; then
-  printf 'local replication all trust\nhost replication all 127.0.0.1/32 trust\n' >>"$DOZOR_PG_DATA/pg_hba.conf"
-  q -c "SELECT pg_reload_conf()" >/dev/null
-fi
-"${run_as[@]}" "$bindir/pg_basebackup" -h 127.0.0.1 -p "$PGPORT" -U postgres -D "$sb/data" -R -X stream -c fast
-sport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])' 2>/dev/null \
-        || echo $(( 20000 + RANDOM % 20000 )))
-"${run_as[@]}" "$bindir/pg_ctl" -D "$sb/data" -l "$sb/server.log" -w -t 60 \
-  -o "-k $sb -p $sport -c listen_addresses=127.0.0.1 -c fsync=off -c hot_standby=on" start >/dev/null \
-  || { cat "$sb/server.log"; exit 1; }
-[ "$(qs -c "SELECT pg_is_in_recovery()")" = t ] || { bad "the standby is not in recovery"; exit 1; }
+# the standby (files under /tmp, like the primary's)
+sb_start "$(mktemp -d /tmp/dozor-standby.XXXXXX)"
 echo "standby up after $(( $(date +%s) - start )) s"
 
 q -f test/upgrade/ingest_old.sql >/dev/null
@@ -89,20 +70,15 @@ echo "store: $(q -c "SELECT format('%s sessions, %s batches, %s events', count(*
                            AS batch_count FROM dozor.sessions s) x")"
 
 # --- 2. the same reads on both, once the standby has replayed everything
-target=$(q -c "SELECT pg_current_wal_lsn()")
-for _ in $(seq 1 600); do
-  [ "$(qs -c "SELECT pg_last_wal_replay_lsn() >= '$target'")" = t ] && break
-  sleep 0.1
-done
-replayed=$(qs -c "SELECT pg_last_wal_replay_lsn()")
-[ "$(qs -c "SELECT '$replayed'::pg_lsn >= '$target'")" = t ] || { bad "the standby replayed $replayed of $target in 60 s"; exit 1; }
-ok "standby replayed to the primary's LSN $target"
+took=$(sb_replay_wait $db) || { bad "no replay"; exit 1; }
+ok "standby replayed to the primary's LSN in $took s"
+qsd() { qs -d $db "$@"; }
 capture() {  # capture PSQLFN OUT: as the superuser, then as the shop's viewer
   "$1" -q -v ids="$ids" -v users="$users" -P format=unaligned -f "$sb/reads.sql" >"$2.super" &&
   "$1" -q -v ids="$ids" -v users="$users" -P format=unaligned -c "SET ROLE upg_viewer" -f "$sb/reads.sql" >"$2.viewer"
 }
 capture q "$sb/primary"
-capture qs "$sb/standby"
+capture qsd "$sb/standby"
 for who in super viewer; do
   if cmp -s "$sb/primary.$who" "$sb/standby.$who"; then
     ok "standby = primary as $who ($(wc -l <"$sb/primary.$who") lines, $(wc -c <"$sb/primary.$who") bytes)"
@@ -117,7 +93,7 @@ if cmp -s "$sb/primary.super" "$sb/primary.viewer"; then bad "the viewer saw wha
 # --- 3. writes fail as a read-only transaction would
 body="dozor_gzip(convert_to('{\"sessionId\":\"00000001-5e55-4001-8001-000000001eef\",\"events\":[]}', 'UTF8'))"
 for call in "dozor_ingest('$key', $body, 'gzip')" "dozor_maintain()" "dozor_cleanup('1 day')"; do
-  err=$(qs -v VERBOSITY=verbose -c "SELECT $call" 2>&1 >/dev/null || true)
+  err=$(qsd -v VERBOSITY=verbose -c "SELECT $call" 2>&1 >/dev/null || true)
   case $err in
     *"ERROR:  25006:"*) ok "on the standby ${call%%(*} fails with 25006" ;;
     *) bad "on the standby ${call%%(*}: $(echo "$err" | head -1)" ;;
