@@ -28,11 +28,7 @@ q() { psql -qAtX -v ON_ERROR_STOP=1 -d $db "$@"; }
 psql -qX -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $db"
 q -c "CREATE EXTENSION dozor"
 key=$(q -c "SELECT api_key FROM dozor_create_project('shop')")
-for body in test/data/sample-session/batch-*.json.gz; do
-  q -v key="$key" -v body="$(base64 -w0 "$body")" >/dev/null <<'SQL'
-SELECT dozor_ingest(:'key', decode(:'body', 'base64'), 'gzip');
-SQL
-done
+sb_ingest_sample $db "$key"
 q <<'SQL'
 -- The player's read: the whole stream of one session, again and again,
 -- for the given seconds, as one statement (its locks held throughout).

@@ -3,6 +3,8 @@
 #   sb_start DIR [postgres -c options...]  base backup (-R) into DIR/data over
 #       loopback, started on a free loopback port; sets sport, qs() reads it
 #   sb_stop                                 stops it and removes DIR
+#   sb_ingest_sample DB KEY                 the recorded sample session
+#       (test/data/sample-session) into DB on the primary, as the SDK sent it
 #   sb_replay_wait DB [SECONDS]             waits until it has replayed to
 #       the primary's current LSN; prints the seconds it took
 # As root the standby runs as postgres, like scripts/with-temp-pg.sh's server.
@@ -55,4 +57,13 @@ sb_replay_wait() {
     sleep 0.1
   done
   sb_since "$t0"
+}
+
+sb_ingest_sample() {
+  local body
+  for body in test/data/sample-session/batch-*.json.gz; do
+    psql -qAtX -v ON_ERROR_STOP=1 -d "$1" -v key="$2" -v body="$(base64 -w0 "$body")" >/dev/null <<'SQL'
+SELECT dozor_ingest(:'key', decode(:'body', 'base64'), 'gzip');
+SQL
+  done
 }

@@ -16,9 +16,12 @@ cd "$(dirname "$0")/../.."
 db=dozor_standby
 export PGOPTIONS="-c client_min_messages=warning"
 . test/standby/lib.sh
+# ingest_old.sql makes the role upg_viewer; it goes again if it is ours
+viewer_was=$(psql -qAtX -d postgres -c "SELECT count(*) FROM pg_roles WHERE rolname = 'upg_viewer'")
 cleanup() {
   sb_stop
   psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+  [ "$viewer_was" != 0 ] || psql -qX -d postgres -c "DROP ROLE IF EXISTS upg_viewer" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 psql -qX -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
@@ -37,11 +40,7 @@ echo "standby up after $(( $(date +%s) - start )) s"
 
 q -f test/upgrade/ingest_old.sql >/dev/null
 key=$(q -c "SELECT api_key FROM upg_keys WHERE project = 'shop'")
-for body in test/data/sample-session/batch-*.json.gz; do
-  q -v key="$key" -v body="$(base64 -w0 "$body")" >/dev/null <<'SQL'
-SELECT dozor_ingest(:'key', decode(:'body', 'base64'), 'gzip');
-SQL
-done
+sb_ingest_sample $db "$key"
 
 # capture.sql defines its helpers as temporary objects, which a standby
 # cannot create: its CREATE statements are made here once, as objects of
