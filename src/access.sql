@@ -1,5 +1,7 @@
--- dozor install script, part 3: roles, grants and row-level security.
--- Appended after src/dashboard.sql by the Makefile.
+-- dozor install script, last part: roles and grants, nothing else (each
+-- table's row-level security policies stand beside the table in
+-- src/dozor.sql, each function's security beside it). Appended last by the
+-- Makefile.
 /*
  * Access control is PostgreSQL's, not the application's. Two things decide
  * what a role may do:
@@ -90,221 +92,6 @@ END
 $$;
 
 -------------------------------------------------------------------------------
--- Grants of projects to roles
--------------------------------------------------------------------------------
-
--- Which role may see which project; 'admin' also allows its writes. The
--- role is a regrole so that pg_dump writes its name (restore the roles,
--- pg_dumpall --globals-only, before the data). Rows of a dropped role
--- match nobody; revoke them by oid (dozor_revoke(42, 16384::regrole)).
-CREATE TABLE dozor.project_grants (
-    project_id bigint NOT NULL REFERENCES dozor.projects (id) ON DELETE CASCADE,
-    role       regrole NOT NULL,
-    level      text NOT NULL CHECK (level IN ('viewer', 'admin')),
-    granted_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
-    PRIMARY KEY (project_id, role)
-);
-CREATE INDEX ON dozor.project_grants (role);
-SELECT pg_catalog.pg_extension_config_dump('dozor.project_grants', '');
-
--- The grants that reach the current role (directly or through role
--- membership). Every policy reads the grants through this view: it runs
--- with its owner's rights, so it reads dozor.project_grants past that
--- table's own policies (no recursion), while current_user is still the
--- querying role. security_barrier keeps a caller's leaky function from
--- seeing the grants of other roles. The policies probe it by project
--- (EXISTS ... WHERE project_id = ...), which the planner runs as a primary
--- key lookup per row, or hashes once when many rows are read.
-CREATE VIEW dozor.my_grants WITH (security_barrier) AS
-    SELECT g.project_id, g.role, g.level
-    FROM dozor.project_grants g
-    WHERE pg_catalog.pg_has_role(CURRENT_USER, g.role::oid, 'MEMBER');
-
--- The projects the current role may see, with its level on each ('admin'
--- when any grant that reaches it says so).
-CREATE VIEW dozor.my_projects AS
-    SELECT v.project_id,
-           CASE WHEN pg_catalog.bool_or(v.level = 'admin') THEN 'admin' ELSE 'viewer' END AS level
-    FROM dozor.my_grants v
-    GROUP BY v.project_id;
-
--- Raises 42501 unless the current role is a superuser or an admin of the project.
-CREATE FUNCTION @extschema@.dozor_require_project_admin(project_id bigint)
-RETURNS void
-LANGUAGE plpgsql STABLE
-AS $$
-BEGIN
-    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER) THEN
-        IF NOT EXISTS (SELECT FROM dozor.projects p WHERE p.id = dozor_require_project_admin.project_id) THEN
-            RAISE EXCEPTION 'project % does not exist', project_id USING ERRCODE = '22023';
-        END IF;
-        RETURN;
-    END IF;
-    -- one answer whether the project does not exist or is someone else's
-    IF NOT EXISTS (SELECT FROM dozor.my_projects v
-                   WHERE v.project_id = dozor_require_project_admin.project_id AND v.level = 'admin') THEN
-        RAISE EXCEPTION 'permission denied for project %', project_id
-            USING ERRCODE = '42501',
-                  HINT = 'Only superusers and roles granted admin on the project can manage its grants.';
-    END IF;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.dozor_require_project_admin(bigint) IS
-    'Raises 42501 unless the caller is a superuser or an admin of the project.';
-
--- Grants a project to a role as viewer or admin (replacing its level).
--- SECURITY INVOKER: the caller's own admin grant is the check, here and in
--- the policies on dozor.project_grants.
-CREATE FUNCTION @extschema@.dozor_grant(project_id bigint, role regrole, level text)
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-AS $$
-BEGIN
-    IF dozor_grant.level IS NULL OR dozor_grant.level NOT IN ('viewer', 'admin') THEN
-        RAISE EXCEPTION 'invalid grant level "%"', dozor_grant.level
-            USING ERRCODE = '22023', HINT = 'The level is viewer or admin.';
-    END IF;
-    IF dozor_grant.project_id IS NULL OR dozor_grant.role IS NULL THEN
-        RAISE EXCEPTION 'project_id and role must not be null' USING ERRCODE = '22023';
-    END IF;
-    PERFORM @extschema@.dozor_require_project_admin(dozor_grant.project_id);
-    INSERT INTO dozor.project_grants AS g (project_id, role, level)
-    VALUES (dozor_grant.project_id, dozor_grant.role, dozor_grant.level)
-    ON CONFLICT ON CONSTRAINT project_grants_pkey DO UPDATE SET level = EXCLUDED.level;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.dozor_grant(bigint, regrole, text) IS
-    'Grants a project to a role as viewer or admin (admins of the project).';
-
--- Removes a role's grant on a project; true when there was one. Takes
--- effect at once: the policies read the grants in every query.
-CREATE FUNCTION @extschema@.dozor_revoke(project_id bigint, role regrole)
-RETURNS boolean
-LANGUAGE plpgsql VOLATILE
-AS $$
-BEGIN
-    IF dozor_revoke.project_id IS NULL OR dozor_revoke.role IS NULL THEN
-        RAISE EXCEPTION 'project_id and role must not be null' USING ERRCODE = '22023';
-    END IF;
-    PERFORM @extschema@.dozor_require_project_admin(dozor_revoke.project_id);
-    DELETE FROM dozor.project_grants g
-    WHERE g.project_id = dozor_revoke.project_id AND g.role = dozor_revoke.role;
-    RETURN FOUND;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.dozor_revoke(bigint, regrole) IS
-    'Removes a role''s grant on a project; true when there was one.';
-
--- A project created by a non-superuser is granted to it as admin.
--- dozor_create_project runs as the extension owner, so current_user here
--- is the owner, and SQL offers no "caller of the SECURITY DEFINER
--- function". The session's active role is the next best thing: SET ROLE's
--- role (PostgREST's SET LOCAL ROLE included), or else the login role. It
--- is the caller whenever a client calls dozor_create_project, which is the
--- only way a non-superuser inserts a project; only when another SECURITY
--- DEFINER function calls it does the grant go to the session's role rather
--- than to that function's owner. The role must have dozor_admin's
--- privileges (which give the EXECUTE); otherwise, and for superusers, the
--- project starts without grants.
-CREATE FUNCTION @extschema@.dozor_grant_new_project()
-RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    setting text := pg_catalog.current_setting('role');
-    creator regrole;
-BEGIN
-    IF setting = 'none' THEN
-        creator := pg_catalog.to_regrole(pg_catalog.quote_ident(SESSION_USER));
-    ELSE
-        creator := pg_catalog.to_regrole(pg_catalog.quote_ident(setting));
-    END IF;
-    IF creator IS NOT NULL
-       AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = creator)
-       AND pg_catalog.pg_has_role(creator::oid, 'dozor_admin', 'USAGE') THEN
-        INSERT INTO dozor.project_grants (project_id, role, level)
-        VALUES (NEW.id, creator, 'admin');
-    END IF;
-    RETURN NULL;
-END
-$$;
-
-CREATE TRIGGER grant_new_project AFTER INSERT ON dozor.projects
-FOR EACH ROW EXECUTE FUNCTION @extschema@.dozor_grant_new_project();
-
--------------------------------------------------------------------------------
--- Row-level security: a role sees exactly its projects, and writes only
--- where it is admin. Batches and markers follow their session.
--------------------------------------------------------------------------------
-
-ALTER TABLE dozor.projects ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read ON dozor.projects FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = projects.id));
--- dozor_rotate_api_key
-CREATE POLICY admin_update ON dozor.projects FOR UPDATE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = projects.id AND v.level = 'admin'))
-    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = projects.id AND v.level = 'admin'));
-
-ALTER TABLE dozor.tracked_users ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read ON dozor.tracked_users FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = tracked_users.project_id));
-CREATE POLICY admin_delete ON dozor.tracked_users FOR DELETE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = tracked_users.project_id AND v.level = 'admin'));
-
-ALTER TABLE dozor.sessions ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read ON dozor.sessions FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = sessions.project_id));
--- dozor_delete_session, dozor_cleanup; batches and markers go by cascade
-CREATE POLICY admin_delete ON dozor.sessions FOR DELETE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = sessions.project_id AND v.level = 'admin'));
--- dozor_cleanup picks what to delete with SELECT ... FOR UPDATE SKIP
--- LOCKED, which needs UPDATE privilege and passes the UPDATE policy's
--- USING. WITH CHECK (false) makes that privilege good for locking only:
--- every actual UPDATE by a role under the policies fails.
-CREATE POLICY admin_lock ON dozor.sessions FOR UPDATE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = sessions.project_id AND v.level = 'admin'))
-    WITH CHECK (false);
-
--- EXISTS on the session (under its own policy): the planner probes the
--- session's primary key per row, or hashes the visible sessions when that
--- is cheaper.
-ALTER TABLE dozor.event_batches ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read ON dozor.event_batches FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = event_batches.session_id));
-
-ALTER TABLE dozor.markers ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read ON dozor.markers FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = markers.session_id));
-
--- Tombstones: an admin leaves them (dozor_erase_user) and expires them
--- (dozor_cleanup) in its projects; the SDK's cancel runs as the owner.
-ALTER TABLE dozor.session_tombstones ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read ON dozor.session_tombstones FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id));
-CREATE POLICY admin_insert ON dozor.session_tombstones FOR INSERT
-    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
-CREATE POLICY admin_update ON dozor.session_tombstones FOR UPDATE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'))
-    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
-CREATE POLICY admin_delete ON dozor.session_tombstones FOR DELETE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
-
--- Everyone sees the grants that reach it; an admin sees and manages every
--- grant of its projects.
-ALTER TABLE dozor.project_grants ENABLE ROW LEVEL SECURITY;
-CREATE POLICY read ON dozor.project_grants FOR SELECT
-    USING (pg_catalog.pg_has_role(CURRENT_USER, project_grants.role::oid, 'MEMBER')
-           OR EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
-CREATE POLICY admin_insert ON dozor.project_grants FOR INSERT
-    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
-CREATE POLICY admin_update ON dozor.project_grants FOR UPDATE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'))
-    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
-CREATE POLICY admin_delete ON dozor.project_grants FOR DELETE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
-
--------------------------------------------------------------------------------
 -- Table privileges
 -------------------------------------------------------------------------------
 
@@ -346,9 +133,9 @@ GRANT INSERT (project_id, external_id), UPDATE (created_at), DELETE ON dozor.ses
 --   ingest  dozor_ingest
 --   viewer  dozor_viewer (and so dozor_admin)
 --   admin   dozor_admin
--- A function in no class is executable by the owner only. The read and
--- admin functions are made SECURITY INVOKER here whatever they were
--- declared as, so that row-level security applies to them.
+-- A function in no class is executable by the owner only. Each function
+-- declares how it runs in its own CREATE FUNCTION: the read and admin ones
+-- SECURITY INVOKER, so that row-level security applies to them.
 DO $$
 DECLARE
     f regprocedure;
@@ -397,9 +184,6 @@ BEGIN
             EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO dozor_ingest', f);
         ELSIF class IN ('viewer', 'admin') THEN
             EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', f, 'dozor_' || class);
-            IF f::oid <> '@extschema@.dozor_create_project(text)'::regprocedure::oid THEN
-                EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY INVOKER', f);
-            END IF;
         END IF;
     END LOOP;
 END

@@ -25,21 +25,6 @@
 --     cursor: a live session's duration / active time, a user's last seen.
 
 -------------------------------------------------------------------------------
--- Indexes the lists need
--------------------------------------------------------------------------------
-
--- The sessions list walks one of these per project (ties broken by id),
--- newest / longest / most active first or last, and stops after a page.
-CREATE INDEX sessions_project_created_idx ON dozor.sessions (project_id, created_at, id);
-CREATE INDEX sessions_project_duration_idx ON dozor.sessions (project_id, duration, id);
-CREATE INDEX sessions_project_active_idx ON dozor.sessions (project_id, active_ms, id);
--- One user's sessions, newest first; ended_at rides along so that the
--- users list takes last seen and the session count from the index alone.
-CREATE INDEX sessions_user_created_idx ON dozor.sessions (tracked_user_id, created_at, id) INCLUDE (ended_at);
--- Trait filters of the users list (traits ? key, traits @> {key: value}).
-CREATE INDEX tracked_users_traits_idx ON dozor.tracked_users USING gin (traits);
-
--------------------------------------------------------------------------------
 -- Cursors
 -------------------------------------------------------------------------------
 
@@ -49,7 +34,7 @@ CREATE INDEX tracked_users_traits_idx ON dozor.tracked_users USING gin (traits);
 -- queries; everything in them is qualified.)
 CREATE FUNCTION @extschema@.dozor_cursor_ts_key(t timestamptz)
 RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
 AS $$
     SELECT CASE WHEN pg_catalog.isfinite(t)
                 THEN (EXTRACT(epoch FROM t) * 1000000)::bigint::pg_catalog.text
@@ -59,7 +44,7 @@ $$;
 -- An opaque cursor from its parts (see the top of this file).
 CREATE FUNCTION @extschema@.dozor_cursor_encode(VARIADIC parts text[])
 RETURNS text
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
 AS $$
     SELECT pg_catalog.rtrim(pg_catalog.translate(pg_catalog.encode(pg_catalog.convert_to(
         'v1|' || pg_catalog.array_to_string(parts, '|'), 'UTF8'), 'base64'), E'+/\n', '-_'), '=')
@@ -71,7 +56,7 @@ $$;
 CREATE FUNCTION @extschema@.dozor_cursor_decode(cursor text, made_for text[], ts_key boolean,
                                                OUT key_ts timestamptz, OUT key_num bigint,
                                                OUT last_id bigint)
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -132,7 +117,7 @@ $$;
 -- page_limit is 1..1000 in every list.
 CREATE FUNCTION @extschema@.dozor_check_page_limit(page_limit integer)
 RETURNS void
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN

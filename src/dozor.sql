@@ -2,9 +2,14 @@
  * dozor — install script (copied to dozor--<version>.sql by the Makefile).
  *
  * Tables live in schema `dozor` (their names are part of the contract:
- * dashboards query them directly). Functions live in the schema that
- * CREATE EXTENSION chose (@extschema@). Catalog functions are
- * schema-qualified so that a hostile search_path cannot redirect them.
+ * dashboards query them directly), each with its indexes, its pg_dump
+ * registration and its row-level security policies. Functions live in the
+ * schema that CREATE EXTENSION chose (@extschema@), each declaring how it
+ * runs. One search_path rule for every part: every name is schema-qualified
+ * (catalog functions too, so that a hostile search_path cannot redirect
+ * them), and every plpgsql or SECURITY DEFINER function also pins
+ * search_path = pg_catalog, pg_temp; SQL functions do not, so that the
+ * planner can inline them. Roles and grants are src/access.sql's.
  */
 \echo Use "CREATE EXTENSION dozor" to load this file. \quit
 
@@ -27,6 +32,69 @@ CREATE TABLE dozor.projects (
     created_at   timestamptz NOT NULL DEFAULT pg_catalog.now(),
     last_used_at timestamptz
 );
+SELECT pg_catalog.pg_extension_config_dump('dozor.projects', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.projects_id_seq', '');
+
+-- Which role may see which project; 'admin' also allows its writes. The
+-- role is a regrole so that pg_dump writes its name (restore the roles,
+-- pg_dumpall --globals-only, before the data). Rows of a dropped role
+-- match nobody; revoke them by oid (dozor_revoke(42, 16384::regrole)).
+CREATE TABLE dozor.project_grants (
+    project_id bigint NOT NULL REFERENCES dozor.projects (id) ON DELETE CASCADE,
+    role       regrole NOT NULL,
+    level      text NOT NULL CHECK (level IN ('viewer', 'admin')),
+    granted_at timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    PRIMARY KEY (project_id, role)
+);
+CREATE INDEX ON dozor.project_grants (role);
+SELECT pg_catalog.pg_extension_config_dump('dozor.project_grants', '');
+
+-- The grants that reach the current role (directly or through role
+-- membership). Every policy reads the grants through this view: it runs
+-- with its owner's rights, so it reads dozor.project_grants past that
+-- table's own policies (no recursion), while current_user is still the
+-- querying role. security_barrier keeps a caller's leaky function from
+-- seeing the grants of other roles. The policies probe it by project
+-- (EXISTS ... WHERE project_id = ...), which the planner runs as a primary
+-- key lookup per row, or hashes once when many rows are read.
+CREATE VIEW dozor.my_grants WITH (security_barrier) AS
+    SELECT g.project_id, g.role, g.level
+    FROM dozor.project_grants g
+    WHERE pg_catalog.pg_has_role(CURRENT_USER, g.role::oid, 'MEMBER');
+
+-- The projects the current role may see, with its level on each ('admin'
+-- when any grant that reaches it says so).
+CREATE VIEW dozor.my_projects AS
+    SELECT v.project_id,
+           CASE WHEN pg_catalog.bool_or(v.level = 'admin') THEN 'admin' ELSE 'viewer' END AS level
+    FROM dozor.my_grants v
+    GROUP BY v.project_id;
+
+-- Row-level security of both (the policies read the grants through the views):
+-- a role sees exactly its projects and writes only where it is admin.
+ALTER TABLE dozor.projects ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.projects FOR SELECT
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = projects.id));
+-- dozor_rotate_api_key
+CREATE POLICY admin_update ON dozor.projects FOR UPDATE
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = projects.id AND v.level = 'admin'))
+    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = projects.id AND v.level = 'admin'));
+
+-- Everyone sees the grants that reach it; an admin sees and manages every
+-- grant of its projects.
+-- Everyone sees the grants that reach it; an admin sees and manages every
+-- grant of its projects.
+ALTER TABLE dozor.project_grants ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.project_grants FOR SELECT
+    USING (pg_catalog.pg_has_role(CURRENT_USER, project_grants.role::oid, 'MEMBER')
+           OR EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
+CREATE POLICY admin_insert ON dozor.project_grants FOR INSERT
+    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
+CREATE POLICY admin_update ON dozor.project_grants FOR UPDATE
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'))
+    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
+CREATE POLICY admin_delete ON dozor.project_grants FOR DELETE
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
 
 CREATE TABLE dozor.tracked_users (
     id          bigint PRIMARY KEY DEFAULT pg_catalog.nextval('dozor.tracked_users_id_seq'),
@@ -37,11 +105,20 @@ CREATE TABLE dozor.tracked_users (
     updated_at  timestamptz NOT NULL DEFAULT pg_catalog.now(),
     UNIQUE (project_id, external_id)
 );
+-- Trait filters of the users list (traits ? key, traits @> {key: value}).
+CREATE INDEX tracked_users_traits_idx ON dozor.tracked_users USING gin (traits);
+SELECT pg_catalog.pg_extension_config_dump('dozor.tracked_users', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.tracked_users_id_seq', '');
+ALTER TABLE dozor.tracked_users ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.tracked_users FOR SELECT
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = tracked_users.project_id));
+CREATE POLICY admin_delete ON dozor.tracked_users FOR DELETE
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = tracked_users.project_id AND v.level = 'admin'));
 
 -- The UTC day of a moment: days since 1970-01-01.
 CREATE FUNCTION @extschema@.dozor_day(ts timestamptz)
 RETURNS integer
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
 AS $$ SELECT pg_catalog.floor(EXTRACT(epoch FROM ts) / 86400)::integer $$;
 
 -- A new session's id: its creation day (server clock, UTC) * 2^37 + the
@@ -51,7 +128,7 @@ AS $$ SELECT pg_catalog.floor(EXTRACT(epoch FROM ts) / 86400)::integer $$;
 -- numbers in JavaScript) until the year 2149; the sequence stops at 2^37-1.
 CREATE FUNCTION @extschema@.dozor_next_session_id()
 RETURNS bigint
-LANGUAGE sql VOLATILE
+LANGUAGE sql VOLATILE SECURITY INVOKER
 AS $$
     SELECT @extschema@.dozor_day(pg_catalog.now())::bigint * 137438953472
            + pg_catalog.nextval('dozor.sessions_id_seq')
@@ -91,9 +168,32 @@ CREATE TABLE dozor.sessions (
 );
 -- (tracked_user_id) and (project_id, created_at) lookups, the user
 -- foreign key's ON DELETE SET NULL included, use the leading columns of
--- the list indexes in src/dashboard.sql; every batch's session update
--- maintains each index there is, so no prefix of one is kept.
+-- the list indexes below; every batch's session update maintains each
+-- index there is, so no prefix of one is kept.
 CREATE INDEX ON dozor.sessions USING gin (pathnames);
+-- The sessions list walks one of these per project (ties broken by id),
+-- newest / longest / most active first or last, and stops after a page.
+CREATE INDEX sessions_project_created_idx ON dozor.sessions (project_id, created_at, id);
+CREATE INDEX sessions_project_duration_idx ON dozor.sessions (project_id, duration, id);
+CREATE INDEX sessions_project_active_idx ON dozor.sessions (project_id, active_ms, id);
+-- One user's sessions, newest first; ended_at rides along so that the
+-- users list takes last seen and the session count from the index alone.
+CREATE INDEX sessions_user_created_idx ON dozor.sessions (tracked_user_id, created_at, id) INCLUDE (ended_at);
+SELECT pg_catalog.pg_extension_config_dump('dozor.sessions', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.sessions_id_seq', '');
+ALTER TABLE dozor.sessions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.sessions FOR SELECT
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = sessions.project_id));
+-- dozor_delete_session, dozor_cleanup; batches and markers go by cascade
+CREATE POLICY admin_delete ON dozor.sessions FOR DELETE
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = sessions.project_id AND v.level = 'admin'));
+-- dozor_cleanup picks what to delete with SELECT ... FOR UPDATE SKIP
+-- LOCKED, which needs UPDATE privilege and passes the UPDATE policy's
+-- USING. WITH CHECK (false) makes that privilege good for locking only:
+-- every actual UPDATE by a role under the policies fails.
+CREATE POLICY admin_lock ON dozor.sessions FOR UPDATE
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = sessions.project_id AND v.level = 'admin'))
+    WITH CHECK (false);
 
 -- Batches and markers are range-partitioned by session id, one partition
 -- per day of session creation (src/partitions.sql makes and drops them):
@@ -136,6 +236,14 @@ CREATE INDEX ON dozor.event_batches (session_id, first_timestamp, id);
 -- The small index stays in the row so the history reads no TOAST.
 ALTER TABLE dozor.event_batches ALTER COLUMN data SET STORAGE EXTERNAL;
 ALTER TABLE dozor.event_batches ALTER COLUMN event_index SET STORAGE MAIN;
+SELECT pg_catalog.pg_extension_config_dump('dozor.event_batches', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.event_batches_id_seq', '');
+-- EXISTS on the session (under its own policy): the planner probes the
+-- session's primary key per row, or hashes the visible sessions when that
+-- is cheaper.
+ALTER TABLE dozor.event_batches ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.event_batches FOR SELECT
+    USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = event_batches.session_id));
 
 CREATE TABLE dozor.markers (
     id          bigint NOT NULL DEFAULT pg_catalog.nextval('dozor.markers_id_seq'),
@@ -152,6 +260,11 @@ CREATE TABLE dozor.markers (
 ) PARTITION BY RANGE (session_id);
 CREATE INDEX ON dozor.markers (session_id, kind, timestamp);
 CREATE INDEX ON dozor.markers (session_id, timestamp);
+SELECT pg_catalog.pg_extension_config_dump('dozor.markers', '');
+SELECT pg_catalog.pg_extension_config_dump('dozor.markers_id_seq', '');
+ALTER TABLE dozor.markers ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.markers FOR SELECT
+    USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = markers.session_id));
 
 -- Sessions the SDK cancelled (dozor_cancel_session) or a person's erasure
 -- removed (dozor_erase_user): a batch for one of them is acknowledged and
@@ -165,19 +278,20 @@ CREATE TABLE dozor.session_tombstones (
     PRIMARY KEY (project_id, external_id)
 );
 CREATE INDEX ON dozor.session_tombstones (created_at);
-
--- User data survives pg_dump / pg_restore.
-SELECT pg_catalog.pg_extension_config_dump('dozor.projects', '');
-SELECT pg_catalog.pg_extension_config_dump('dozor.tracked_users', '');
-SELECT pg_catalog.pg_extension_config_dump('dozor.sessions', '');
-SELECT pg_catalog.pg_extension_config_dump('dozor.event_batches', '');
-SELECT pg_catalog.pg_extension_config_dump('dozor.markers', '');
 SELECT pg_catalog.pg_extension_config_dump('dozor.session_tombstones', '');
-SELECT pg_catalog.pg_extension_config_dump('dozor.projects_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('dozor.tracked_users_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('dozor.sessions_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('dozor.event_batches_id_seq', '');
-SELECT pg_catalog.pg_extension_config_dump('dozor.markers_id_seq', '');
+-- Tombstones: an admin leaves them (dozor_erase_user) and expires them
+-- (dozor_cleanup) in its projects; the SDK's cancel runs as the owner.
+ALTER TABLE dozor.session_tombstones ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.session_tombstones FOR SELECT
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id));
+CREATE POLICY admin_insert ON dozor.session_tombstones FOR INSERT
+    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
+CREATE POLICY admin_update ON dozor.session_tombstones FOR UPDATE
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'))
+    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
+CREATE POLICY admin_delete ON dozor.session_tombstones FOR DELETE
+    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
+
 
 -------------------------------------------------------------------------------
 -- gzip (src/gzip.c)
@@ -186,14 +300,14 @@ SELECT pg_catalog.pg_extension_config_dump('dozor.markers_id_seq', '');
 CREATE FUNCTION @extschema@.dozor_gzip(data bytea, level integer DEFAULT 6)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'dozor_gzip'
-LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_gzip(bytea, integer) IS
     'gzip of bytes at libdeflate level 0..12 (default 6).';
 
 CREATE FUNCTION @extschema@.dozor_gunzip(data bytea)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'dozor_gunzip'
-LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_gunzip(bytea) IS
     'Inflates one or more gzip members, at most 10 MiB of output; 22P02 when not gzip, 54000 over the cap.';
 
@@ -204,7 +318,7 @@ COMMENT ON FUNCTION @extschema@.dozor_gunzip(bytea) IS
 CREATE FUNCTION @extschema@.dozor_url_pathname(url text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'dozor_url_pathname'
-LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_url_pathname(text) IS
     'The pathname of a URL as a browser parses it (WHATWG URL), "/" when it cannot be parsed.';
 
@@ -216,7 +330,7 @@ COMMENT ON FUNCTION @extschema@.dozor_url_pathname(text) IS
 -- strong random source, via two v4 UUIDs).
 CREATE FUNCTION @extschema@.dozor_new_api_key()
 RETURNS text
-LANGUAGE sql VOLATILE
+LANGUAGE sql VOLATILE SECURITY INVOKER
 AS $$
     SELECT 'dp_' || pg_catalog.substr(pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(
         pg_catalog.gen_random_uuid()::text || pg_catalog.gen_random_uuid()::text, 'UTF8')), 'hex'), 1, 32)
@@ -225,7 +339,7 @@ $$;
 -- The stored form of an API key.
 CREATE FUNCTION @extschema@.dozor_api_key_hash(api_key text)
 RETURNS bytea
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
 AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to(api_key, 'UTF8')) $$;
 
 -- Creates a project; its API key is returned here and never again.
@@ -252,7 +366,8 @@ COMMENT ON FUNCTION @extschema@.dozor_create_project(text) IS
 -- Replaces a project's API key; the old key stops working at once.
 CREATE FUNCTION @extschema@.dozor_rotate_api_key(project_id bigint)
 RETURNS text
-LANGUAGE plpgsql VOLATILE STRICT
+LANGUAGE plpgsql VOLATILE STRICT SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     new_key text := @extschema@.dozor_new_api_key();
@@ -271,7 +386,8 @@ COMMENT ON FUNCTION @extschema@.dozor_rotate_api_key(bigint) IS
 -- The project of an API key, or 28000 (HTTP 401).
 CREATE FUNCTION @extschema@.dozor_project_of_key(api_key text)
 RETURNS bigint
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     found_id bigint;
@@ -288,6 +404,118 @@ BEGIN
     RETURN found_id;
 END
 $$;
+
+-------------------------------------------------------------------------------
+-- Grants of projects to roles (see src/access.sql for the access model)
+-------------------------------------------------------------------------------
+
+-- Raises 42501 unless the current role is a superuser or an admin of the project.
+CREATE FUNCTION @extschema@.dozor_require_project_admin(project_id bigint)
+RETURNS void
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER) THEN
+        IF NOT EXISTS (SELECT FROM dozor.projects p WHERE p.id = dozor_require_project_admin.project_id) THEN
+            RAISE EXCEPTION 'project % does not exist', project_id USING ERRCODE = '22023';
+        END IF;
+        RETURN;
+    END IF;
+    -- one answer whether the project does not exist or is someone else's
+    IF NOT EXISTS (SELECT FROM dozor.my_projects v
+                   WHERE v.project_id = dozor_require_project_admin.project_id AND v.level = 'admin') THEN
+        RAISE EXCEPTION 'permission denied for project %', project_id
+            USING ERRCODE = '42501',
+                  HINT = 'Only superusers and roles granted admin on the project can manage its grants.';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.dozor_require_project_admin(bigint) IS
+    'Raises 42501 unless the caller is a superuser or an admin of the project.';
+
+-- Grants a project to a role as viewer or admin (replacing its level).
+-- SECURITY INVOKER: the caller's own admin grant is the check, here and in
+-- the policies on dozor.project_grants.
+CREATE FUNCTION @extschema@.dozor_grant(project_id bigint, role regrole, level text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF dozor_grant.level IS NULL OR dozor_grant.level NOT IN ('viewer', 'admin') THEN
+        RAISE EXCEPTION 'invalid grant level "%"', dozor_grant.level
+            USING ERRCODE = '22023', HINT = 'The level is viewer or admin.';
+    END IF;
+    IF dozor_grant.project_id IS NULL OR dozor_grant.role IS NULL THEN
+        RAISE EXCEPTION 'project_id and role must not be null' USING ERRCODE = '22023';
+    END IF;
+    PERFORM @extschema@.dozor_require_project_admin(dozor_grant.project_id);
+    INSERT INTO dozor.project_grants AS g (project_id, role, level)
+    VALUES (dozor_grant.project_id, dozor_grant.role, dozor_grant.level)
+    ON CONFLICT ON CONSTRAINT project_grants_pkey DO UPDATE SET level = EXCLUDED.level;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.dozor_grant(bigint, regrole, text) IS
+    'Grants a project to a role as viewer or admin (admins of the project).';
+
+-- Removes a role's grant on a project; true when there was one. Takes
+-- effect at once: the policies read the grants in every query.
+CREATE FUNCTION @extschema@.dozor_revoke(project_id bigint, role regrole)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF dozor_revoke.project_id IS NULL OR dozor_revoke.role IS NULL THEN
+        RAISE EXCEPTION 'project_id and role must not be null' USING ERRCODE = '22023';
+    END IF;
+    PERFORM @extschema@.dozor_require_project_admin(dozor_revoke.project_id);
+    DELETE FROM dozor.project_grants g
+    WHERE g.project_id = dozor_revoke.project_id AND g.role = dozor_revoke.role;
+    RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.dozor_revoke(bigint, regrole) IS
+    'Removes a role''s grant on a project; true when there was one.';
+
+-- A project created by a non-superuser is granted to it as admin.
+-- dozor_create_project runs as the extension owner, so current_user here
+-- is the owner, and SQL offers no "caller of the SECURITY DEFINER
+-- function". The session's active role is the next best thing: SET ROLE's
+-- role (PostgREST's SET LOCAL ROLE included), or else the login role. It
+-- is the caller whenever a client calls dozor_create_project, which is the
+-- only way a non-superuser inserts a project; only when another SECURITY
+-- DEFINER function calls it does the grant go to the session's role rather
+-- than to that function's owner. The role must have dozor_admin's
+-- privileges (which give the EXECUTE); otherwise, and for superusers, the
+-- project starts without grants.
+CREATE FUNCTION @extschema@.dozor_grant_new_project()
+RETURNS trigger
+LANGUAGE plpgsql SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    setting text := pg_catalog.current_setting('role');
+    creator regrole;
+BEGIN
+    IF setting = 'none' THEN
+        creator := pg_catalog.to_regrole(pg_catalog.quote_ident(SESSION_USER));
+    ELSE
+        creator := pg_catalog.to_regrole(pg_catalog.quote_ident(setting));
+    END IF;
+    IF creator IS NOT NULL
+       AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = creator)
+       AND pg_catalog.pg_has_role(creator::oid, 'dozor_admin', 'USAGE') THEN
+        INSERT INTO dozor.project_grants (project_id, role, level)
+        VALUES (NEW.id, creator, 'admin');
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER grant_new_project AFTER INSERT ON dozor.projects
+FOR EACH ROW EXECUTE FUNCTION @extschema@.dozor_grant_new_project();
 
 -------------------------------------------------------------------------------
 -- Ingest (src/ingest.c does the parsing; this does the writes)
@@ -331,7 +559,7 @@ CREATE TYPE @extschema@.dozor_prepared_batch AS (
 CREATE FUNCTION @extschema@.dozor_prepare_batch(body bytea, content_encoding text DEFAULT NULL)
 RETURNS @extschema@.dozor_prepared_batch
 AS 'MODULE_PATHNAME', 'dozor_prepare_batch'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
 
 -- A stored batch's event index made again from its blob (src/ingest.c);
 -- the 0.2.0 upgrade rebuilds 0.1.0 indexes with it. Owner only.
@@ -339,7 +567,7 @@ CREATE FUNCTION @extschema@.dozor_rebuild_event_index(batch_id bigint, data byte
                                                      raw_bytes integer, content_hash bytea)
 RETURNS bytea
 AS 'MODULE_PATHNAME', 'dozor_rebuild_event_index'
-LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
 
 -- A run of user interaction from its first to its last interaction, as
 -- stored: [first, last + gap - 1) (src/limits.h), so that two runs overlap
@@ -347,7 +575,7 @@ LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
 CREATE FUNCTION @extschema@.dozor_activity_run(first_ms bigint, last_ms bigint)
 RETURNS int8range
 AS 'MODULE_PATHNAME', 'dozor_activity_run'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER;
 
 -- Active time of a session from its merged runs of activity, each stored
 -- as [first, last + gap - 1) (src/limits.h): a run's active time is its
@@ -355,12 +583,12 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION @extschema@.dozor_active_ms(ranges int8multirange)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'dozor_active_ms'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER;
 
 -- Milliseconds since the epoch as timestamptz, exactly.
 CREATE FUNCTION @extschema@.dozor_ms_to_timestamptz(ms bigint)
 RETURNS timestamptz
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
 AS $$ SELECT 'epoch'::timestamptz + ms * '1 millisecond'::interval $$;
 
 -- Takes the transaction-level advisory lock of one session of a project
@@ -382,7 +610,8 @@ AS $$ SELECT 'epoch'::timestamptz + ms * '1 millisecond'::interval $$;
 -- hash collision only makes two sessions wait for each other.
 CREATE FUNCTION @extschema@.dozor_lock(what text, project_id bigint, key text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF what IS DISTINCT FROM 'session' AND what IS DISTINCT FROM 'user' THEN
@@ -571,7 +800,8 @@ COMMENT ON FUNCTION @extschema@.dozor_ingest(text, bytea, text) IS
 -- session's first batch.
 CREATE FUNCTION @extschema@.dozor_tombstone_session(project_id bigint, session_id uuid)
 RETURNS boolean
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM @extschema@.dozor_lock('session', project_id, session_id::text);
@@ -592,7 +822,8 @@ COMMENT ON FUNCTION @extschema@.dozor_tombstone_session(bigint, uuid) IS
 -- its session.
 CREATE FUNCTION @extschema@.dozor_expire_tombstones(tombstone_ttl interval DEFAULT '7 days')
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     n bigint;
@@ -634,7 +865,7 @@ COMMENT ON FUNCTION @extschema@.dozor_cancel_session(text, uuid) IS
 -- Dashboard-side delete by internal id; true when a session was deleted.
 CREATE FUNCTION @extschema@.dozor_delete_session(session_id bigint)
 RETURNS boolean
-LANGUAGE sql VOLATILE STRICT
+LANGUAGE sql VOLATILE STRICT SECURITY INVOKER
 AS $$
     WITH gone AS (DELETE FROM dozor.sessions s WHERE s.id = dozor_delete_session.session_id RETURNING 1)
     SELECT EXISTS (SELECT 1 FROM gone)
@@ -651,7 +882,8 @@ COMMENT ON FUNCTION @extschema@.dozor_delete_session(bigint) IS
 -- the same user id after the erasure commits starts a new tracked user.
 CREATE FUNCTION @extschema@.dozor_erase_user(project_id bigint, external_id text)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     uid bigint;
@@ -697,7 +929,8 @@ CREATE FUNCTION @extschema@.dozor_session_batches(session_id bigint, cursor text
                                                  page_limit integer DEFAULT NULL)
 RETURNS TABLE (id bigint, first_timestamp bigint, last_timestamp bigint,
                event_count integer, data text, next_cursor text)
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     made_for text[] := ARRAY['batches', dozor_session_batches.session_id::text];
@@ -750,7 +983,7 @@ CREATE FUNCTION @extschema@.dozor_events(session_id bigint, compress_idle boolea
                                         to_ms double precision DEFAULT NULL)
 RETURNS json
 AS 'MODULE_PATHNAME', 'dozor_events'
-LANGUAGE C STABLE;
+LANGUAGE C STABLE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_events(bigint, boolean, integer, integer, double precision, double precision) IS
     'The session stream as one JSON array, optionally on the idle-compressed timeline, whole or the window [from_ms, to_ms); each event byte-identical to what the SDK sent.';
 
@@ -760,7 +993,7 @@ CREATE FUNCTION @extschema@.dozor_keyframes(session_id bigint, compress_idle boo
                                            gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS TABLE ("timestamp" double precision, type integer)
 AS 'MODULE_PATHNAME', 'dozor_keyframes'
-LANGUAGE C STABLE;
+LANGUAGE C STABLE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_keyframes(bigint, boolean, integer, integer) IS
     'Every Meta (4) and FullSnapshot (2) event of the session in stream order, with its time on the chosen timeline: where a player can start rendering.';
 
@@ -768,7 +1001,7 @@ CREATE FUNCTION @extschema@.dozor_compress_events(events json, gap_ms integer DE
                                                  cap_ms integer DEFAULT 5000)
 RETURNS json
 AS 'MODULE_PATHNAME', 'dozor_compress_events'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_compress_events(json, integer, integer) IS
     'An events array as a session stream on the idle-compressed timeline (pure counterpart of dozor_events).';
 
@@ -784,7 +1017,7 @@ CREATE TYPE @extschema@.dozor_marker AS ("timestamp" bigint, kind text, data jso
 -- with WITH ORDINALITY (which also keeps this from being inlined).
 CREATE FUNCTION @extschema@.dozor_stream_markers(session_id bigint, kind text DEFAULT NULL)
 RETURNS TABLE ("timestamp" bigint, kind text, data jsonb)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SECURITY INVOKER
 AS $$
     SELECT m.timestamp, m.kind, m.data
     FROM dozor.markers m
@@ -796,7 +1029,8 @@ $$;
 -- Markers of a session by timestamp; kind filter: NULL or '' (all), url, identity.
 CREATE FUNCTION @extschema@.dozor_markers(session_id bigint, kind text DEFAULT NULL)
 RETURNS SETOF @extschema@.dozor_marker
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF dozor_markers.kind IS NOT NULL AND dozor_markers.kind NOT IN ('', 'url', 'identity') THEN
@@ -816,7 +1050,7 @@ COMMENT ON FUNCTION @extschema@.dozor_markers(bigint, text) IS
 CREATE FUNCTION @extschema@.dozor_extract_markers(events json)
 RETURNS SETOF @extschema@.dozor_marker
 AS 'MODULE_PATHNAME', 'dozor_extract_markers'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_extract_markers(json) IS
     'The dozor:* markers of an events array in stream order (pure counterpart of dozor_markers).';
 
@@ -825,7 +1059,7 @@ CREATE FUNCTION @extschema@.dozor_history(session_id bigint, compress_idle boole
 RETURNS TABLE (id text, kind text, started_at double precision, ended_at double precision,
                real_duration_ms bigint, pathname text, url text, user_id text, traits jsonb)
 AS 'MODULE_PATHNAME', 'dozor_history'
-LANGUAGE C STABLE;
+LANGUAGE C STABLE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_history(bigint, boolean, integer, integer) IS
     'The history feed of a session: init, navigation, idle and identify rows (docs/HISTORY.md), on the idle-compressed timeline by default.';
 
@@ -837,7 +1071,7 @@ CREATE FUNCTION @extschema@.dozor_build_history(events json, initial_url text DE
 RETURNS TABLE (id text, kind text, started_at double precision, ended_at double precision,
                real_duration_ms bigint, pathname text, url text, user_id text, traits jsonb)
 AS 'MODULE_PATHNAME', 'dozor_build_history'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_build_history(json, text, bigint, boolean, integer, integer) IS
     'The history feed of an events array (pure counterpart of dozor_history).';
 
@@ -845,7 +1079,7 @@ CREATE FUNCTION @extschema@.dozor_console(session_id bigint, compress_idle boole
                                          gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS TABLE (time_offset bigint, "timestamp" bigint, level text, payload text[], trace text[])
 AS 'MODULE_PATHNAME', 'dozor_console'
-LANGUAGE C STABLE;
+LANGUAGE C STABLE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_console(bigint, boolean, integer, integer) IS
     'The console feed of a session: level, payload, trace and offset of every console entry.';
 
@@ -853,7 +1087,7 @@ CREATE FUNCTION @extschema@.dozor_console_logs(events json, compress_idle boolea
                                               gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS TABLE (time_offset bigint, "timestamp" bigint, level text, payload text[], trace text[])
 AS 'MODULE_PATHNAME', 'dozor_console_logs'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_console_logs(json, boolean, integer, integer) IS
     'The console feed of an events array (pure counterpart of dozor_console).';
 
@@ -861,7 +1095,7 @@ CREATE FUNCTION @extschema@.dozor_to_compressed(session_id bigint, real_ms doubl
                                                gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'dozor_to_compressed'
-LANGUAGE C STABLE;
+LANGUAGE C STABLE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_to_compressed(bigint, double precision, integer, integer) IS
     'A real timestamp of the session mapped onto its idle-compressed timeline (the seek bar).';
 
@@ -869,7 +1103,7 @@ CREATE FUNCTION @extschema@.dozor_to_real(session_id bigint, compressed_ms doubl
                                          gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'dozor_to_real'
-LANGUAGE C STABLE;
+LANGUAGE C STABLE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_to_real(bigint, double precision, integer, integer) IS
     'A time on the session''s idle-compressed timeline mapped back to a real timestamp.';
 
@@ -877,7 +1111,7 @@ CREATE FUNCTION @extschema@.dozor_map_to_compressed(events json, real_ms double 
                                                    gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'dozor_map_to_compressed'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_map_to_compressed(json, double precision, integer, integer) IS
     'A real timestamp mapped onto the idle-compressed timeline of an events array.';
 
@@ -885,6 +1119,6 @@ CREATE FUNCTION @extschema@.dozor_map_to_real(events json, compressed_ms double 
                                              gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS double precision
 AS 'MODULE_PATHNAME', 'dozor_map_to_real'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
 COMMENT ON FUNCTION @extschema@.dozor_map_to_real(json, double precision, integer, integer) IS
     'A compressed time mapped back to a real timestamp for an events array.';

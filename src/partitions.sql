@@ -38,7 +38,7 @@
 -- Partition name of a table and a day: event_batches_p20261206.
 CREATE FUNCTION @extschema@.dozor_partition_name(tbl text, day integer)
 RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
 AS $$ SELECT tbl || '_p' || pg_catalog.to_char(date '1970-01-01' + day, 'YYYYMMDD') $$;
 
 -- Makes the day's partitions of dozor.event_batches and dozor.markers
@@ -223,7 +223,7 @@ $$;
 -- range, in chunks); returns how many. For dozor_drop_expired_days.
 CREATE FUNCTION @extschema@.dozor_delete_sessions_below(first_kept integer)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE STRICT
+LANGUAGE plpgsql VOLATILE STRICT SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE

@@ -90,7 +90,7 @@ DROP FUNCTION @extschema@.dozor_session_batches(bigint);
 -- The UTC day of a moment: days since 1970-01-01.
 CREATE OR REPLACE FUNCTION @extschema@.dozor_day(ts timestamptz)
 RETURNS integer
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
 AS $$ SELECT pg_catalog.floor(EXTRACT(epoch FROM ts) / 86400)::integer $$;
 
 -- A new session's id: its creation day (server clock, UTC) * 2^37 + the
@@ -100,10 +100,114 @@ AS $$ SELECT pg_catalog.floor(EXTRACT(epoch FROM ts) / 86400)::integer $$;
 -- numbers in JavaScript) until the year 2149; the sequence stops at 2^37-1.
 CREATE OR REPLACE FUNCTION @extschema@.dozor_next_session_id()
 RETURNS bigint
-LANGUAGE sql VOLATILE
+LANGUAGE sql VOLATILE SECURITY INVOKER
 AS $$
     SELECT @extschema@.dozor_day(pg_catalog.now())::bigint * 137438953472
            + pg_catalog.nextval('dozor.sessions_id_seq')
+$$;
+
+-- Replaces a project's API key; the old key stops working at once.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_rotate_api_key(project_id bigint)
+RETURNS text
+LANGUAGE plpgsql VOLATILE STRICT SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_key text := @extschema@.dozor_new_api_key();
+BEGIN
+    UPDATE dozor.projects SET key_hash = @extschema@.dozor_api_key_hash(new_key)
+    WHERE id = dozor_rotate_api_key.project_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'project % does not exist', project_id USING ERRCODE = '22023';
+    END IF;
+    RETURN new_key;
+END
+$$;
+
+-- The project of an API key, or 28000 (HTTP 401).
+CREATE OR REPLACE FUNCTION @extschema@.dozor_project_of_key(api_key text)
+RETURNS bigint
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found_id bigint;
+BEGIN
+    IF api_key IS NULL OR api_key = '' THEN
+        RAISE EXCEPTION 'missing API key' USING ERRCODE = '28000';
+    END IF;
+    -- The lookup is by hash, so its timing says nothing about the key.
+    SELECT p.id INTO found_id FROM dozor.projects p
+    WHERE p.key_hash = @extschema@.dozor_api_key_hash(api_key);
+    IF found_id IS NULL THEN
+        RAISE EXCEPTION 'unknown API key' USING ERRCODE = '28000';
+    END IF;
+    RETURN found_id;
+END
+$$;
+
+-- Raises 42501 unless the current role is a superuser or an admin of the project.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_require_project_admin(project_id bigint)
+RETURNS void
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER) THEN
+        IF NOT EXISTS (SELECT FROM dozor.projects p WHERE p.id = dozor_require_project_admin.project_id) THEN
+            RAISE EXCEPTION 'project % does not exist', project_id USING ERRCODE = '22023';
+        END IF;
+        RETURN;
+    END IF;
+    -- one answer whether the project does not exist or is someone else's
+    IF NOT EXISTS (SELECT FROM dozor.my_projects v
+                   WHERE v.project_id = dozor_require_project_admin.project_id AND v.level = 'admin') THEN
+        RAISE EXCEPTION 'permission denied for project %', project_id
+            USING ERRCODE = '42501',
+                  HINT = 'Only superusers and roles granted admin on the project can manage its grants.';
+    END IF;
+END
+$$;
+
+-- Grants a project to a role as viewer or admin (replacing its level).
+-- SECURITY INVOKER: the caller's own admin grant is the check, here and in
+-- the policies on dozor.project_grants.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_grant(project_id bigint, role regrole, level text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF dozor_grant.level IS NULL OR dozor_grant.level NOT IN ('viewer', 'admin') THEN
+        RAISE EXCEPTION 'invalid grant level "%"', dozor_grant.level
+            USING ERRCODE = '22023', HINT = 'The level is viewer or admin.';
+    END IF;
+    IF dozor_grant.project_id IS NULL OR dozor_grant.role IS NULL THEN
+        RAISE EXCEPTION 'project_id and role must not be null' USING ERRCODE = '22023';
+    END IF;
+    PERFORM @extschema@.dozor_require_project_admin(dozor_grant.project_id);
+    INSERT INTO dozor.project_grants AS g (project_id, role, level)
+    VALUES (dozor_grant.project_id, dozor_grant.role, dozor_grant.level)
+    ON CONFLICT ON CONSTRAINT project_grants_pkey DO UPDATE SET level = EXCLUDED.level;
+END
+$$;
+
+-- Removes a role's grant on a project; true when there was one. Takes
+-- effect at once: the policies read the grants in every query.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_revoke(project_id bigint, role regrole)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF dozor_revoke.project_id IS NULL OR dozor_revoke.role IS NULL THEN
+        RAISE EXCEPTION 'project_id and role must not be null' USING ERRCODE = '22023';
+    END IF;
+    PERFORM @extschema@.dozor_require_project_admin(dozor_revoke.project_id);
+    DELETE FROM dozor.project_grants g
+    WHERE g.project_id = dozor_revoke.project_id AND g.role = dozor_revoke.role;
+    RETURN FOUND;
+END
 $$;
 
 -- A run of user interaction from its first to its last interaction, as
@@ -112,7 +216,7 @@ $$;
 CREATE OR REPLACE FUNCTION @extschema@.dozor_activity_run(first_ms bigint, last_ms bigint)
 RETURNS int8range
 AS 'MODULE_PATHNAME', 'dozor_activity_run'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER;
 
 -- Active time of a session from its merged runs of activity, each stored
 -- as [first, last + gap - 1) (src/limits.h): a run's active time is its
@@ -120,7 +224,7 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OR REPLACE FUNCTION @extschema@.dozor_active_ms(ranges int8multirange)
 RETURNS bigint
 AS 'MODULE_PATHNAME', 'dozor_active_ms'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER;
 
 -- Takes the transaction-level advisory lock of one session of a project
 -- (what = 'session', key = its uuid) or of one tracked user (what = 'user',
@@ -141,7 +245,8 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 -- hash collision only makes two sessions wait for each other.
 CREATE OR REPLACE FUNCTION @extschema@.dozor_lock(what text, project_id bigint, key text)
 RETURNS void
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF what IS DISTINCT FROM 'session' AND what IS DISTINCT FROM 'user' THEN
@@ -326,7 +431,8 @@ $$;
 -- session's first batch.
 CREATE OR REPLACE FUNCTION @extschema@.dozor_tombstone_session(project_id bigint, session_id uuid)
 RETURNS boolean
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     PERFORM @extschema@.dozor_lock('session', project_id, session_id::text);
@@ -345,7 +451,8 @@ $$;
 -- its session.
 CREATE OR REPLACE FUNCTION @extschema@.dozor_expire_tombstones(tombstone_ttl interval DEFAULT '7 days')
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     n bigint;
@@ -389,7 +496,8 @@ $$;
 -- the same user id after the erasure commits starts a new tracked user.
 CREATE OR REPLACE FUNCTION @extschema@.dozor_erase_user(project_id bigint, external_id text)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     uid bigint;
@@ -427,7 +535,8 @@ CREATE OR REPLACE FUNCTION @extschema@.dozor_session_batches(session_id bigint, 
                                                  page_limit integer DEFAULT NULL)
 RETURNS TABLE (id bigint, first_timestamp bigint, last_timestamp bigint,
                event_count integer, data text, next_cursor text)
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     made_for text[] := ARRAY['batches', dozor_session_batches.session_id::text];
@@ -478,7 +587,7 @@ CREATE OR REPLACE FUNCTION @extschema@.dozor_events(session_id bigint, compress_
                                         to_ms double precision DEFAULT NULL)
 RETURNS json
 AS 'MODULE_PATHNAME', 'dozor_events'
-LANGUAGE C STABLE;
+LANGUAGE C STABLE SECURITY INVOKER;
 
 -- Every Meta (4) and FullSnapshot (2) event in stream order, from the batch
 -- indexes alone: where a player can start rendering (src/keyframes.c).
@@ -486,7 +595,7 @@ CREATE OR REPLACE FUNCTION @extschema@.dozor_keyframes(session_id bigint, compre
                                            gap_ms integer DEFAULT 30000, cap_ms integer DEFAULT 5000)
 RETURNS TABLE ("timestamp" double precision, type integer)
 AS 'MODULE_PATHNAME', 'dozor_keyframes'
-LANGUAGE C STABLE;
+LANGUAGE C STABLE SECURITY INVOKER;
 
 -- Markers of a session (of one kind, or all when kind is NULL) in the
 -- stream's order (docs/SPEC.md §5.2): by timestamp; at one timestamp the session's
@@ -496,7 +605,7 @@ LANGUAGE C STABLE;
 -- with WITH ORDINALITY (which also keeps this from being inlined).
 CREATE OR REPLACE FUNCTION @extschema@.dozor_stream_markers(session_id bigint, kind text DEFAULT NULL)
 RETURNS TABLE ("timestamp" bigint, kind text, data jsonb)
-LANGUAGE sql STABLE
+LANGUAGE sql STABLE SECURITY INVOKER
 AS $$
     SELECT m.timestamp, m.kind, m.data
     FROM dozor.markers m
@@ -508,7 +617,8 @@ $$;
 -- Markers of a session by timestamp; kind filter: NULL or '' (all), url, identity.
 CREATE OR REPLACE FUNCTION @extschema@.dozor_markers(session_id bigint, kind text DEFAULT NULL)
 RETURNS SETOF @extschema@.dozor_marker
-LANGUAGE plpgsql STABLE
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     IF dozor_markers.kind IS NOT NULL AND dozor_markers.kind NOT IN ('', 'url', 'identity') THEN
@@ -641,7 +751,7 @@ $$;
 -- Partition name of a table and a day: event_batches_p20261206.
 CREATE OR REPLACE FUNCTION @extschema@.dozor_partition_name(tbl text, day integer)
 RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
 AS $$ SELECT tbl || '_p' || pg_catalog.to_char(date '1970-01-01' + day, 'YYYYMMDD') $$;
 
 -- Makes the day's partitions of dozor.event_batches and dozor.markers
@@ -824,7 +934,7 @@ $$;
 -- range, in chunks); returns how many. For dozor_drop_expired_days.
 CREATE OR REPLACE FUNCTION @extschema@.dozor_delete_sessions_below(first_kept integer)
 RETURNS bigint
-LANGUAGE plpgsql VOLATILE STRICT
+LANGUAGE plpgsql VOLATILE STRICT SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -1017,6 +1127,12 @@ COMMENT ON FUNCTION @extschema@.dozor_create_project(text) IS
     'Creates a project and returns its API key, shown this once; a non-superuser creator is granted admin on it.';
 COMMENT ON FUNCTION @extschema@.dozor_rotate_api_key(bigint) IS
     'Replaces a project''s API key (admins); the old key stops working at once.';
+COMMENT ON FUNCTION @extschema@.dozor_require_project_admin(bigint) IS
+    'Raises 42501 unless the caller is a superuser or an admin of the project.';
+COMMENT ON FUNCTION @extschema@.dozor_grant(bigint, regrole, text) IS
+    'Grants a project to a role as viewer or admin (admins of the project).';
+COMMENT ON FUNCTION @extschema@.dozor_revoke(bigint, regrole) IS
+    'Removes a role''s grant on a project; true when there was one.';
 COMMENT ON FUNCTION @extschema@.dozor_lock(text, bigint, text) IS
     'Internal: the transaction-level advisory lock on which ingest, cancel and erasure of a session (or a tracked user) serialize.';
 COMMENT ON FUNCTION @extschema@.dozor_ingest(text, bytea, text) IS
@@ -1075,12 +1191,6 @@ COMMENT ON FUNCTION @extschema@.dozor_maintain(integer) IS
     'Makes the day partitions of today and the next days_ahead days; idempotent, for pg_cron every few minutes.';
 COMMENT ON FUNCTION @extschema@.dozor_storage() IS
     'Per partition day and project: sessions, batches, events, stored bytes, oldest and newest day held.';
-COMMENT ON FUNCTION @extschema@.dozor_require_project_admin(bigint) IS
-    'Raises 42501 unless the caller is a superuser or an admin of the project.';
-COMMENT ON FUNCTION @extschema@.dozor_grant(bigint, regrole, text) IS
-    'Grants a project to a role as viewer or admin (admins of the project).';
-COMMENT ON FUNCTION @extschema@.dozor_revoke(bigint, regrole) IS
-    'Removes a role''s grant on a project; true when there was one.';
 
 -------------------------------------------------------------------------------
 -- 5. Grants of every function, as the install script gives them
@@ -1092,9 +1202,9 @@ COMMENT ON FUNCTION @extschema@.dozor_revoke(bigint, regrole) IS
 --   ingest  dozor_ingest
 --   viewer  dozor_viewer (and so dozor_admin)
 --   admin   dozor_admin
--- A function in no class is executable by the owner only. The read and
--- admin functions are made SECURITY INVOKER here whatever they were
--- declared as, so that row-level security applies to them.
+-- A function in no class is executable by the owner only. Each function
+-- declares how it runs in its own CREATE FUNCTION: the read and admin ones
+-- SECURITY INVOKER, so that row-level security applies to them.
 DO $$
 DECLARE
     f regprocedure;
@@ -1143,9 +1253,6 @@ BEGIN
             EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO dozor_ingest', f);
         ELSIF class IN ('viewer', 'admin') THEN
             EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', f, 'dozor_' || class);
-            IF f::oid <> '@extschema@.dozor_create_project(text)'::regprocedure::oid THEN
-                EXECUTE pg_catalog.format('ALTER FUNCTION %s SECURITY INVOKER', f);
-            END IF;
         END IF;
     END LOOP;
 END
