@@ -8,7 +8,6 @@
 #include "postgres.h"
 
 #include "catalog/pg_type.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -164,11 +163,9 @@ dozor_console(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	SPI_connect();
-	stream = SessionStreamOpen(PG_GETARG_INT64(0));
+	stream = SessionStreamOpenStored(PG_GETARG_INT64(0), NULL);
 	BuildConsole(stream, compress, gap_ms, cap_ms, rsinfo);
-	SessionStreamClose(stream);
-	SPI_finish();
+	SessionStreamCloseStored(stream);
 	PG_RETURN_NULL();
 }
 

@@ -7,7 +7,6 @@
  */
 #include "postgres.h"
 
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -178,18 +177,15 @@ dozor_history(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 
-	SPI_connect();
-	SessionLookup(PG_GETARG_INT64(0), &session);
-	if (session.found)
+	stream = SessionStreamOpenStored(PG_GETARG_INT64(0), &session);
+	if (stream != NULL)
 	{
 		opt.initial_url = session.url;
 		opt.has_ended_at = session.has_ended_at;
 		opt.session_ended_at = session.ended_at_ms;
-		stream = SessionStreamOpen(PG_GETARG_INT64(0));
 		BuildHistory(stream, &opt, rsinfo);
-		SessionStreamClose(stream);
+		SessionStreamCloseStored(stream);
 	}
-	SPI_finish();
 	PG_RETURN_NULL();
 }
 

@@ -7,7 +7,6 @@
  */
 #include "postgres.h"
 
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "funcapi.h"
 
@@ -49,8 +48,7 @@ dozor_keyframes(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	TimelineInit(&timeline, gap_ms, cap_ms);
-	SPI_connect();
-	stream = SessionStreamOpen(PG_GETARG_INT64(0));
+	stream = SessionStreamOpenStored(PG_GETARG_INT64(0), NULL);
 	while (SessionStreamNextRun(stream, &run))
 	{
 		for (int i = 0; i < run.count; i++)
@@ -66,7 +64,6 @@ dozor_keyframes(PG_FUNCTION_ARGS)
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 		}
 	}
-	SessionStreamClose(stream);
-	SPI_finish();
+	SessionStreamCloseStored(stream);
 	PG_RETURN_NULL();
 }

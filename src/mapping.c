@@ -5,7 +5,6 @@
  */
 #include "postgres.h"
 
-#include "executor/spi.h"
 #include "fmgr.h"
 
 #include "session.h"
@@ -37,17 +36,13 @@ MapSession(FunctionCallInfo fcinfo, bool to_real, double *result)
 
 	TimelineInit(&timeline, SessionIntegerArg(fcinfo, 2, "gap_ms"),
 				 SessionIntegerArg(fcinfo, 3, "cap_ms"));
-	SPI_connect();
-	SessionLookup(PG_GETARG_INT64(0), &session);
-	if (session.found)
-	{
-		stream = SessionStreamOpen(PG_GETARG_INT64(0));
-		BuildTimeline(stream, &timeline);
-		*result = to_real ? TimelineToReal(&timeline, t) : TimelineToCompressed(&timeline, t);
-		SessionStreamClose(stream);
-	}
-	SPI_finish();
-	return session.found;
+	stream = SessionStreamOpenStored(PG_GETARG_INT64(0), &session);
+	if (stream == NULL)
+		return false;
+	BuildTimeline(stream, &timeline);
+	*result = to_real ? TimelineToReal(&timeline, t) : TimelineToCompressed(&timeline, t);
+	SessionStreamCloseStored(stream);
+	return true;
 }
 
 /* Maps t for an events array; to_real selects the direction. */

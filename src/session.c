@@ -49,3 +49,26 @@ SessionIntegerArg(FunctionCallInfo fcinfo, int argno, const char *name)
 	TimelineCheckParameter(name, value);
 	return value;
 }
+
+SessionStream *
+SessionStreamOpenStored(int64 session_id, SessionInfo *info)
+{
+	SPI_connect();
+	if (info != NULL)
+	{
+		SessionLookup(session_id, info);
+		if (!info->found)
+		{
+			SPI_finish();
+			return NULL;
+		}
+	}
+	return SessionStreamOpen(session_id);
+}
+
+void
+SessionStreamCloseStored(SessionStream *stream)
+{
+	SessionStreamClose(stream);
+	SPI_finish();
+}
