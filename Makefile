@@ -69,6 +69,11 @@ bench:
 bench-upgrade:
 	bash bench/upgrade.sh
 
+# Cost as the store grows (10^4 vs 10^5 batches) and ingest against its floor: bench/scale.sh.
+.PHONY: bench-scale
+bench-scale:
+	bash bench/scale.sh
+
 # The Debian package postgresql-15-dozor, into build/deb/ (debian/, pg_buildext).
 .PHONY: deb
 deb:
