@@ -21,7 +21,8 @@
 # 500-event body (~25 KB gzip) to a new and to an existing session, the
 # floor of the same body, and reads of a bulk-loaded 1 000-event session
 # and of the sessions list, each timed server side (clock_timestamp(),
-# writes with their COMMIT). Last, one more round in the small store with
+# writes with their COMMIT), and, untimed by SQL, dozor_prepare_batch (the
+# C pass of ingest) and inflate + deflate alone. Last, one more round in the small store with
 # pg_stat_statements tracking nested statements: where ingest's time goes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -117,6 +118,14 @@ for size in "$small" "$big"; do
   done
 done
 
+echo "  where the difference goes, p50 (ingest - its C pass = its SQL; floor - codec = one INSERT):"
+for size in "$small" "$big"; do
+  i=$(stat store_$size "ingest, existing session" 0.5) pb=$(stat store_$size "part: dozor_prepare_batch" 0.5)
+  f=$(stat store_$size "floor (inflate + deflate 3 + INSERT)" 0.5) c=$(stat store_$size "part: inflate + deflate 3" 0.5)
+  awk -v s="$size" -v i="$i" -v pb="$pb" -v f="$f" -v c="$c" 'BEGIN {
+    printf "  store %-8s C pass %.2f vs codec %.2f (+%.2f);  SQL %.2f vs INSERT %.2f (+%.2f)\n", s, pb, c, pb - c, i - pb, f - c, (i - pb) - (f - c) }'
+done
+
 echo
 echo "where ingest's time goes: one more round in store_$small, nested statements (pg_stat_statements), ms per call"
 q -d store_$small -c "SELECT pg_stat_statements_reset()" >/dev/null
@@ -126,5 +135,7 @@ SELECT format('  %8s %6s  %s', round(mean_exec_time::numeric, 3), calls,
               left(regexp_replace(query, '\s+', ' ', 'g'), 110))
 FROM pg_stat_statements
 WHERE calls >= 10 AND query !~* '^(call|set|select pg_stat)'
+  -- (plpgsql's simple expressions, e.g. the DECLARE that calls
+  -- dozor_prepare_batch, bypass the executor: not listed)
 ORDER BY total_exec_time DESC LIMIT 25;
 SQL
