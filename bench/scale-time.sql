@@ -4,8 +4,8 @@
 \i test/upgrade/gen.sql
 -- 500-event bodies as the SDK sends them (gzip level 6), each different
 -- (its own timestamps): ~20 KB of incompressible text in a console entry,
--- ~110 KB of page-like JSON, 497 interaction events; ~190 KB raw, near the
--- median batch of bench/gen-session.js (~460 bytes an event).
+-- ~110 KB of page-like JSON, 497 interaction events; ~165 KB raw, ~32 KB
+-- gzip, near the median batch of bench/gen-session.js (~460 bytes an event).
 -- 'new': a session never seen; 'old': one of 20 sessions made beforehand.
 SELECT setseed(0.42);
 CREATE TABLE bench_bodies (kind text, k integer, body bytea, PRIMARY KEY (kind, k));

@@ -2,7 +2,7 @@
 # Cost as the store grows, and ingest against its floor (issue 12, items 7
 # and 8). A benchmark, not a test: figures depend on the machine.
 #
-#   bench/scale.sh                      # 10^4 and 10^5 batches, ~10 minutes
+#   bench/scale.sh                      # 10^4 and 10^5 batches, ~4 minutes
 #   BIG=1000000 bench/scale.sh          # 10^6 batches (~4 GB, much longer)
 #
 #   SMALL=10000 BIG=100000   stored batches of the two stores
@@ -18,7 +18,7 @@
 # dozor_next_session_id makes them) and created_at in that day, batches and
 # markers re-pointed. Then ROUNDS rounds alternate between the two
 # databases (bench/scale-time.sql, bench_round): dozor_ingest of a
-# 500-event body (~25 KB gzip) to a new and to an existing session, the
+# 500-event body (~32 KB gzip) to a new and to an existing session, the
 # floor of the same body, and reads of a bulk-loaded 1 000-event session
 # and of the sessions list, each timed server side (clock_timestamp(),
 # writes with their COMMIT), and, untimed by SQL, dozor_prepare_batch (the
