@@ -56,7 +56,27 @@ const frameText = (page) => page.evaluate(() => {
   return d && d.body ? d.body.innerText : '';
 });
 
+// GET /api/sessions/{id}/events pages with ?limit= and ?cursor=: the pages
+// cover the unpaged list once, in order, and the last says nextCursor null.
+async function checkPages(id) {
+  const get = async (q) => (await fetch(`${API}/api/sessions/${id}/events${q}`)).json();
+  const whole = await get('');
+  const ids = [];
+  let cursor = null, pages = 0;
+  do {
+    const page = await get(`?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    ids.push(...page.batches.map((b) => b.id));
+    cursor = page.nextCursor;
+  } while (cursor && ++pages < 100);
+  check(`events pages of 2 cover the ${whole.batches.length} batches once, in order, then nextCursor null`,
+    whole.nextCursor === null && JSON.stringify(ids) === JSON.stringify(whole.batches.map((b) => b.id)) && !cursor,
+    { ids, whole: whole.batches.map((b) => b.id) });
+  const bad = await fetch(`${API}/api/sessions/${id}/events?cursor=garbage`);
+  check('a malformed cursor is 400', bad.status === 400, bad.status);
+}
+
 async function checkSample(browser, db, id) {
+  await checkPages(id);
   const [{ total }] = (await db.query(`SELECT ((e -> -1 ->> 'timestamp')::float8 - (e -> 0 ->> 'timestamp')::float8) AS total
       FROM dozor_events($1::bigint, true) e`, [id])).rows;
   const history = (await db.query('SELECT * FROM dozor_history($1::bigint, true)', [id])).rows;
