@@ -151,6 +151,17 @@ async function checkSample(browser, db, id) {
   await page.evaluate((t) => window.__replay.seek(t), history[checkoutRow].started_at + 1200);
   await page.waitForTimeout(300);
   await page.screenshot({ path: path.join(OUT, 'replay-sample.png') });
+  // compress idle off: the seek bar and total switch to the real timeline,
+  // the playhead stays on the same moment
+  const [{ real }] = (await db.query(`SELECT ((e -> -1 ->> 'timestamp')::float8 - (e -> 0 ->> 'timestamp')::float8) AS real
+      FROM dozor_events($1::bigint, false) e`, [id])).rows;
+  const before = await page.evaluate(() => window.__replay.t);
+  const [{ mapped }] = (await db.query('SELECT dozor_to_real($1::bigint, $2::float8) AS mapped', [id, before])).rows;
+  await page.click('#compress');
+  await page.waitForFunction((r) => window.__replay.total === r, real, { timeout: 10000 }).catch(() => {});
+  const after = await page.evaluate(() => ({ total: window.__replay.total, t: window.__replay.t }));
+  check(`compress idle off: total ${after.total} ms is the real duration ${real} ms, the playhead at the same moment`,
+    after.total === real && Math.abs(after.t - mapped) < 1, { after, real, mapped });
   check('no page errors', errors.length === 0, errors);
   await context.close();
 }
