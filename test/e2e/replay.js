@@ -158,7 +158,9 @@ async function checkSample(browser, db, id) {
   const before = await page.evaluate(() => window.__replay.t);
   const [{ mapped }] = (await db.query('SELECT dozor_to_real($1::bigint, $2::float8) AS mapped', [id, before])).rows;
   await page.click('#compress');
-  await page.waitForFunction((r) => window.__replay.total === r, real, { timeout: 10000 }).catch(() => {});
+  // (the index switches before the Replayer is rebuilt: wait for both)
+  await page.waitForFunction(([r, m]) => window.__replay.total === r && Math.abs(window.__replay.t - m) < 1,
+    [real, mapped], { timeout: 10000 }).catch(() => {});
   const after = await page.evaluate(() => ({ total: window.__replay.total, t: window.__replay.t }));
   check(`compress idle off: total ${after.total} ms is the real duration ${real} ms, the playhead at the same moment`,
     after.total === real && Math.abs(after.t - mapped) < 1, { after, real, mapped });
