@@ -73,3 +73,10 @@ pg_virtualenv -t \
   -o shared_buffers=1GB -o max_wal_size=8GB -o checkpoint_timeout=30min \
   -o work_mem=64MB -o jit=off \
   bash "$B/inner.sh"
+
+# ---- replay page vs download-everything in Chromium (issue 14): opt-in,
+# it needs Chromium and takes minutes (bench/replay.sh, BENCH_REPLAY_SIZES)
+if [ "${BENCH_REPLAY:-0}" = 1 ]; then
+  say "replay: windowed loading vs download-everything"
+  bash "$B/replay.sh"
+fi

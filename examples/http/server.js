@@ -20,6 +20,13 @@ pool.on('error', (e) => console.error('pg pool:', e.message));
 // own 10 MiB cap (54000 → 413); anything bigger is refused before the database.
 const MAX_BODY = 32 * 1024 * 1024;
 const FEED_PAGE = fs.readFileSync(path.join(__dirname, 'feed.html'));
+const REPLAY_PAGE = fs.readFileSync(path.join(__dirname, 'replay.html'));
+// The player's rrweb comes from this package's own npm dependency.
+const RRWEB_DIST = path.dirname(require.resolve('rrweb'));
+const ASSETS = {
+  '/assets/rrweb.umd.min.cjs': ['rrweb.umd.min.cjs', 'text/javascript; charset=utf-8'],
+  '/assets/rrweb.min.css': ['style.min.css', 'text/css; charset=utf-8'],
+};
 
 const CORS = {
   'Access-Control-Allow-Origin': '*',
@@ -73,10 +80,36 @@ const reads = {
     if (row.s === null) throw new HttpError(404, 'session not found');
     return row.s;
   },
-  async events(id) {
+  async events(id, q) {
+    // Without ?cursor= or ?limit= the whole list, as before; with either, one
+    // page and the cursor of the next (null on the last page).
+    const cursor = q.get('cursor'), limit = q.get('limit');
     const rows = await query(`SELECT id, first_timestamp AS "firstTimestamp", last_timestamp AS "lastTimestamp",
-        event_count AS "eventCount", data FROM dozor_session_batches($1::bigint)`, [id]);
-    return { batches: rows, nextCursor: null };
+        event_count AS "eventCount", data, next_cursor FROM dozor_session_batches($1::bigint, $2, $3::integer)`,
+    [id, cursor, limit]);
+    const nextCursor = rows.length ? rows[rows.length - 1].next_cursor : null;
+    for (const r of rows) delete r.next_cursor;
+    return { batches: rows, nextCursor };
+  },
+  // The player's index: where it can start rendering, and the session's span
+  // on the same timeline (the seek bar).
+  async keyframes(id, q) {
+    const c = bool(q.get('compressIdle'), true);
+    const [span] = await query(`SELECT CASE WHEN $2 THEN dozor_to_compressed($1::bigint, a) ELSE a END AS start,
+          CASE WHEN $2 THEN dozor_to_compressed($1::bigint, b) ELSE b END AS "end"
+        FROM (SELECT (extract(epoch FROM (s ->> 'startedAt')::timestamptz) * 1000)::float8 AS a,
+                     (extract(epoch FROM (s ->> 'endedAt')::timestamptz) * 1000)::float8 AS b
+              FROM dozor_session($1::bigint) s) x`, [id, c]);
+    if (!span) throw new HttpError(404, 'session not found');
+    const keyframes = await query('SELECT "timestamp", type FROM dozor_keyframes($1::bigint, $2)', [id, c]);
+    return { start: span.start, end: span.end, keyframes };
+  },
+  // A time mapped between the real and the compressed timeline (the
+  // compress-idle switch keeps the playhead where it was).
+  async map(id, q) {
+    const fn = q.get('to') === 'real' ? 'dozor_to_real' : 'dozor_to_compressed';
+    const [row] = await query(`SELECT ${fn}($1::bigint, $2::float8) AS t`, [id, q.get('t')]);
+    return { t: row.t };
   },
   async markers(id, q) {
     return query('SELECT * FROM dozor_markers($1::bigint, $2)', [id, q.get('kind')]);
@@ -88,6 +121,17 @@ const reads = {
     return query('SELECT * FROM dozor_console($1::bigint, $2)', [id, bool(q.get('compressIdle'), true)]);
   },
 };
+
+// GET /api/sessions/{id}/window?from=&to=&compressIdle=: the events in
+// [from, to) as dozor_events returns them; the text goes out untouched.
+async function sendWindow(res, id, q) {
+  const num = (k) => (q.get(k) == null || q.get(k) === '' ? null : q.get(k));
+  const [row] = await query(`SELECT dozor_events($1::bigint, $2, 30000, 5000, $3::float8, $4::float8)::text AS e`,
+    [id, bool(q.get('compressIdle'), true), num('from'), num('to')]);
+  if (row.e === null) throw new HttpError(404, 'session not found');
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', ...noStore });
+  res.end(row.e);
+}
 
 async function route(req, res) {
   const url = new URL(req.url, 'http://localhost');
@@ -121,11 +165,22 @@ async function route(req, res) {
     const [row] = await query('SELECT dozor_erase_user($1::bigint, $2) AS n', [erase[1], userId]);
     return send(res, 200, { sessionsRemoved: row.n }, noStore);
   }
-  const m = req.method === 'GET' && /^\/api\/sessions\/([^/]+)(?:\/(events|markers|history|console))?$/.exec(p);
+  const w = req.method === 'GET' && /^\/api\/sessions\/([^/]+)\/window$/.exec(p);
+  if (w) return sendWindow(res, w[1], url.searchParams);
+  const m = req.method === 'GET' && /^\/api\/sessions\/([^/]+)(?:\/(events|markers|history|console|keyframes|map))?$/.exec(p);
   if (m) return send(res, 200, await reads[m[2] || ''](m[1], url.searchParams), noStore);
   if (req.method === 'GET' && /^\/sessions\/\d+$/.test(p)) {
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', ...noStore });
     return res.end(FEED_PAGE);
+  }
+  if (req.method === 'GET' && /^\/replay\/\d+$/.test(p)) {
+    res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', ...noStore });
+    return res.end(REPLAY_PAGE);
+  }
+  if (req.method === 'GET' && ASSETS[p]) {
+    const [file, type] = ASSETS[p];
+    res.writeHead(200, { 'Content-Type': type, 'Cache-Control': 'max-age=3600' });
+    return fs.createReadStream(path.join(RRWEB_DIST, file)).pipe(res);
   }
   if (req.method === 'GET' && p === '/healthz') {
     await query('SELECT 1');

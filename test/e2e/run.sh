@@ -88,3 +88,5 @@ say "HTTP layer at $api (log: ${log#"$root"/})"
 
 cd "$here"
 DOZOR_API="$api" node run.js
+# The replay page (examples/http/replay.html) on the same server and database.
+DOZOR_API="$api" node replay.js

@@ -1,0 +1,115 @@
+// Replay benchmark (issue 14): the replay page's windowed loading against the
+// original dashboard's download-everything, in the same Chromium and run.
+//
+//   DOZOR_API=http://... PG*=... node bench/replay.js ID[:label] ...
+//
+// Per session and approach, BENCH_REPLAY_RUNS (default 3) fresh pages:
+//   first frame  navigation start → the first frame rendered (performance.now())
+//   seek middle  a seek to the middle of the (compressed) timeline → rendered
+// windowed: /replay/{id}?paused=1, window.__replay.firstFrameAt and .lastSeek.
+// download-everything: on the same page's origin, every batch through
+// /api/sessions/{id}/events (pages of 1000 via nextCursor), gunzip
+// (DecompressionStream), JSON.parse, concatenate, sort by timestamp, then a
+// Replayer over all of it; the seek is Replayer.pause(middle) on it.
+'use strict';
+const { chromium } = require('../test/e2e/node_modules/playwright-core');
+
+const API = (process.env.DOZOR_API || '').replace(/\/$/, '');
+const RUNS = Number(process.env.BENCH_REPLAY_RUNS || 3);
+
+function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+async function windowed(browser, id) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 860 } });
+  const page = await context.newPage();
+  page.on('console', (m) => console.error(`  [page] ${m.text()}`));
+  await page.goto(`${API}/replay/${id}?paused=1`);
+  await page.waitForFunction(() => window.__replay && window.__replay.firstFrameAt !== null, null, { timeout: 600000 });
+  // performance.now() counts from the navigation's start
+  const ff = await page.evaluate(() => window.__replay.firstFrameAt);
+  const seek = await page.evaluate(async () => {
+    const mid = (window.__replay.start + window.__replay.end) / 2;
+    const t0 = performance.now(), f0 = window.__replay.fetchMs;
+    await window.__replay.seek(mid);
+    const ms = performance.now() - t0;
+    console.log(`seek: ${ms.toFixed(0)} ms, of which fetching ${(window.__replay.fetchMs - f0).toFixed(0)} ms`);
+    return ms;
+  });
+  await context.close();
+  return { first: ff, seek };
+}
+
+async function downloadAll(browser, id) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 860 } });
+  const page = await context.newPage();
+  // an empty same-origin page with rrweb and a mount point, nothing fetched yet
+  await page.route(`${API}/bench-blank`, (r) => r.fulfill({ contentType: 'text/html',
+    body: '<!doctype html><div id="mount"></div><script src="/assets/rrweb.umd.min.cjs"></script>' }));
+  await page.goto(`${API}/bench-blank`);
+  const r = await page.evaluate(async (id) => {
+    let events = [];
+    let cursor = null;
+    do {
+      const q = new URLSearchParams({ limit: '1000' });
+      if (cursor) q.set('cursor', cursor);
+      const page = await (await fetch(`/api/sessions/${id}/events?${q}`)).json();
+      for (const b of page.batches) {
+        const bin = Uint8Array.from(atob(b.data), (c) => c.charCodeAt(0));
+        const text = await new Response(new Blob([bin]).stream().pipeThrough(new DecompressionStream('gzip'))).text();
+        const body = JSON.parse(text);
+        events = events.concat(Array.isArray(body) ? body : body.events);
+      }
+      cursor = page.nextCursor;
+    } while (cursor);
+    events.sort((a, b) => a.timestamp - b.timestamp);
+    const rp = new rrweb.Replayer(events, { root: document.getElementById('mount'), mouseTail: false, showWarning: false });
+    rp.pause(0);
+    const first = performance.now();      // from the navigation's start, as windowed
+    const meta = rp.getMetaData();
+    const t1 = performance.now();
+    rp.pause(meta.totalTime / 2);
+    const seek = performance.now() - t1;
+    return { first, seek, events: events.length };
+  }, id);
+  await context.close();
+  return r;
+}
+
+const stats = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return { min: s[0], median: s[Math.floor(s.length / 2)], max: s[s.length - 1] };
+};
+const f = (x) => `${(x / 1000).toFixed(3)} s`;
+const line = (xs) => { const s = stats(xs); return `${f(s.min)} / ${f(s.median)} / ${f(s.max)}`; };
+
+async function main() {
+  const browser = await launch();
+  const report = [];
+  try {
+    for (const arg of process.argv.slice(2)) {
+      const [id, label = id] = arg.split(':');
+      const res = { windowed: { first: [], seek: [] }, all: { first: [], seek: [] } };
+      for (let i = 0; i < RUNS; i++) {
+        const w = await windowed(browser, id);
+        res.windowed.first.push(w.first); res.windowed.seek.push(w.seek);
+        const a = await downloadAll(browser, id);
+        res.all.first.push(a.first); res.all.seek.push(a.seek);
+        console.error(`bench replay ${label} run ${i + 1}: windowed ${f(w.first)} + seek ${f(w.seek)}; ` +
+          `download-everything ${f(a.first)} + seek ${f(a.seek)} (${a.events} events)`);
+      }
+      report.push(`${label} (${RUNS} runs, min / median / max)`,
+        `  first frame   windowed ${line(res.windowed.first)}   download-everything ${line(res.all.first)}` +
+        `   ×${(stats(res.all.first).median / stats(res.windowed.first).median).toFixed(1)}`,
+        `  seek middle   windowed ${line(res.windowed.seek)}   download-everything ${line(res.all.seek)}` +
+        `   ×${(stats(res.all.seek).median / stats(res.windowed.seek).median).toFixed(1)}`);
+    }
+  } finally { await browser.close(); }
+  console.log(report.join('\n'));
+}
+main().catch((e) => { console.error(e); process.exit(1); });
