@@ -92,10 +92,11 @@ async function checkSample(browser, db, id) {
   // It plays: press play, the playhead moves.
   const t0 = await page.evaluate(() => window.__replay.t);
   await page.click('#play');
-  await page.waitForTimeout(1500);
+  // (waits for the movement, not for a time: a loaded machine plays late)
+  await page.waitForFunction((start) => window.__replay.t - start > 500, t0, { timeout: 20000 }).catch(() => {});
   const t1 = await page.evaluate(() => window.__replay.t);
   await page.click('#play');
-  check(`it plays: the playhead moved ${Math.round(t1 - t0)} ms in 1.5 s`, t1 - t0 > 500, { t0, t1 });
+  check(`it plays: the playhead moved ${Math.round(t1 - t0)} ms`, t1 - t0 > 500, { t0, t1 });
 
   // Each navigation row: the playhead moves to its start and the iframe shows the route.
   const routeText = { '/shop/cart': 'Your cart', '/shop/checkout': 'Checkout', '/shop/confirm': 'Thank you!' };
