@@ -9,6 +9,7 @@
 # Runs against the server the PG* variables name, in a database of its own.
 set -euo pipefail
 db=dozor_list_plan
+. "$(dirname "$0")/../lib/plans.sh"
 export PGOPTIONS="-c client_min_messages=warning"
 psql -qX -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 trap 'psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
@@ -41,7 +42,7 @@ SQL
 # The nodes that read dozor.sessions in the plan of the list's own query:
 # one "Node Type|Index Name|Index Cond" line per node.
 plan_nodes() {
-  psql -qX -v ON_ERROR_STOP=1 -d $db 2>&1 >/dev/null <<SQL | awk '
+  plan_notices $db "$1" | awk '
     /NOTICE:  duration: .* plan:/ { inside = 0; next }
     /"Query Text": .*FROM dozor\.sessions s/ { inside = 1 }
     !inside { next }
@@ -52,14 +53,6 @@ plan_nodes() {
                       if (node == "Bitmap Index Scan" || rel == "sessions") print node "|" idx "|" cond }
     /"Index Cond":/ { cond = $0; sub(/.*"Index Cond": "/, "", cond); sub(/",?$/, "", cond);
                       if (rel == "sessions") print node "|" idx "|" cond }'
-LOAD 'auto_explain';
-SET auto_explain.log_min_duration = 0;
-SET auto_explain.log_nested_statements = on;
-SET auto_explain.log_format = json;
-SET auto_explain.log_level = notice;
-SET client_min_messages = notice;
-$1
-SQL
 }
 
 fail=0

@@ -18,6 +18,7 @@ export PGOPTIONS="-c client_min_messages=warning"
 psql -qX -v ON_ERROR_STOP=1 -d postgres -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
 trap 'psql -qX -d postgres -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
 q() { psql -qAtX -v ON_ERROR_STOP=1 -d $db "$@"; }
+. "$(dirname "$0")/../lib/plans.sh"
 fail=0
 ok() { echo "ok   $*"; }
 bad() { echo "FAIL $*"; fail=1; }
@@ -96,7 +97,7 @@ else
 fi
 
 # 2. 90 days, 20 sessions a day, then the plans.
-q <<SQL
+q >/dev/null <<SQL
 SELECT dozor_maintain();
 SELECT count(clone_session($tmpl, now() - d * interval '1 day' - g * interval '1 minute'))
 FROM generate_series(1, 89) d, generate_series(1, 20) g;
@@ -110,15 +111,7 @@ echo "     $parts partitions of dozor.event_batches ($(q -c "SELECT count(*) FRO
 # as "relation" lines (auto_explain: every statement, nested ones too).
 # A failing call prints ERROR, which the caller reports.
 plan_relations() {
-  psql -qX -v ON_ERROR_STOP=1 -d $db 2>&1 >/dev/null <<SQL | grep -o -E '"Relation Name": "[a-z_0-9]*"|ERROR: .*' | sed 's/.*: "//; s/"$//' | grep -E '^(event_batches|markers|ERROR)' || true
-LOAD 'auto_explain';
-SET auto_explain.log_min_duration = 0;
-SET auto_explain.log_nested_statements = on;
-SET auto_explain.log_format = json;
-SET auto_explain.log_level = notice;
-SET client_min_messages = notice;
-$1
-SQL
+  plan_notices $db "$1" | grep -o -E '"Relation Name": "[a-z_0-9]*"|ERROR: .*' | sed 's/.*: "//; s/"$//' | grep -E '^(event_batches|markers|ERROR)' || true
 }
 # check <name> <sql> <session id>: every partition read is the session's
 check_call() {
