@@ -28,22 +28,49 @@ IsNonEmptyString(const JsonSpan *str)
 	return str->kind == JSON_KIND_STRING && str->len > 2;
 }
 
+/*
+ * The last members named name1 and name2 of a validated object, in one walk
+ * (JsonObjectGet twice would skip over a large payload twice). A name that
+ * is absent leaves its span of kind NONE.
+ */
+static void
+ObjectGetTwo(const JsonSpan *object, const char *name1, JsonSpan *value1,
+			 const char *name2, JsonSpan *value2)
+{
+	JsonIter	it;
+	JsonSpan	key;
+	JsonSpan	value;
+
+	memset(value1, 0, sizeof(*value1));
+	memset(value2, 0, sizeof(*value2));
+	JsonIterInit(&it, object);
+	while (JsonIterNext(&it, &key, &value))
+	{
+		if (JsonStringEquals(&key, name1))
+			*value1 = value;
+		else if (JsonStringEquals(&key, name2))
+			*value2 = value;
+	}
+}
+
 /* Classifies a Custom event (type 5) from its data object. */
 static void
 ClassifyCustom(const JsonSpan *data, EventInfo *info)
 {
 	JsonSpan	tag;
+	JsonSpan	payload;
 	JsonSpan	field;
 
-	if (data->kind != JSON_KIND_OBJECT || !JsonObjectGet(data, "tag", &tag) ||
-		tag.kind != JSON_KIND_STRING || !JsonStringHasPrefix(&tag, DOZOR_MARKER_PREFIX))
+	if (data->kind != JSON_KIND_OBJECT)
+		return;
+	ObjectGetTwo(data, "tag", &tag, "payload", &payload);
+	if (tag.kind != JSON_KIND_STRING || !JsonStringHasPrefix(&tag, DOZOR_MARKER_PREFIX))
 		return;
 
 	info->is_marker = true;
 	info->cls = EVENT_MARKER_OTHER;
 	info->tag = tag;
-	if (!JsonObjectGet(data, "payload", &info->payload))
-		info->payload.kind = JSON_KIND_NONE;
+	info->payload = payload;
 
 	if (JsonStringEquals(&tag, "dozor:url"))
 	{
@@ -70,11 +97,11 @@ ClassifyPlugin(const JsonSpan *data, EventInfo *info)
 	JsonSpan	payload;
 	JsonSpan	level;
 
-	if (data->kind == JSON_KIND_OBJECT &&
-		JsonObjectGet(data, "plugin", &plugin) &&
-		plugin.kind == JSON_KIND_STRING &&
+	if (data->kind != JSON_KIND_OBJECT)
+		return;
+	ObjectGetTwo(data, "plugin", &plugin, "payload", &payload);
+	if (plugin.kind == JSON_KIND_STRING &&
 		JsonStringEquals(&plugin, DOZOR_CONSOLE_PLUGIN) &&
-		JsonObjectGet(data, "payload", &payload) &&
 		JsonIsTruthy(&payload))
 	{
 		info->cls = EVENT_CONSOLE;
@@ -217,11 +244,13 @@ EventRead(const JsonSpan *text, int index, EventInfo *info)
 }
 
 void
-JsonScanWhole(const char *buf, size_t len, const char *what, JsonSpan *out)
+JsonScanWhole(const char *buf, size_t len, const char *what,
+			  int outline_depth, uint32 outline_nodes, JsonSpan *out)
 {
 	JsonScanner scanner;
 
 	JsonScanInit(&scanner, buf, len);
+	JsonScanOutline(&scanner, outline_depth, outline_nodes);
 	if (!JsonScanValue(&scanner, out) || !JsonScanAtEnd(&scanner))
 		ereport(ERROR,
 				(errcode(scanner.too_deep ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_TEXT_REPRESENTATION),
@@ -239,7 +268,7 @@ EventsForEach(const char *json, size_t len, const char *what,
 	JsonSpan	element;
 	int			index = 0;
 
-	JsonScanWhole(json, len, what, &array);
+	JsonScanWhole(json, len, what, -1, 0, &array);
 	if (array.kind != JSON_KIND_ARRAY)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

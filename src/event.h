@@ -9,6 +9,7 @@
 #define DOZOR_EVENT_H
 
 #include "json_scan.h"
+#include "limits.h"
 
 /* The class of an event, as stored per event in the batch index. */
 typedef enum EventClass
@@ -85,11 +86,25 @@ typedef struct EventInfo
 extern void EventRead(const JsonSpan *text, int index, EventInfo *info);
 
 /*
+ * The outline ingest takes of a request body (json_scan.h), so that each
+ * level is walked from recorded nodes instead of skipping through the text
+ * again: the root is level 0, its members 1 (events), the events 2, their
+ * members 3 (type, timestamp, data), data's members 4 (source, tag, plugin,
+ * payload). Bodies need ~10 nodes an event; one with more than the cap
+ * (about 1 MB of nodes) is walked from the text alone, with the same answers.
+ */
+#define EVENT_BODY_OUTLINE_DEPTH 4
+#define EVENT_BODY_OUTLINE_NODES (64 * DOZOR_MAX_BATCH_EVENTS)
+
+/*
  * Scans buf[0..len) as exactly one JSON value into *out, or reports it as
  * `what` "is not valid JSON" (22P02; 54000 when nested too deep), with the
- * reason and byte in errdetail.
+ * reason and byte in errdetail. With outline_depth >= 0 the value comes
+ * with its outline down to that level, of at most outline_nodes nodes
+ * (JsonScanOutline).
  */
-extern void JsonScanWhole(const char *buf, size_t len, const char *what, JsonSpan *out);
+extern void JsonScanWhole(const char *buf, size_t len, const char *what,
+						  int outline_depth, uint32 outline_nodes, JsonSpan *out);
 
 /*
  * Validates a whole events array given as JSON text (the pure functions'

@@ -527,7 +527,7 @@ dozor_prepare_batch(PG_FUNCTION_ARGS)
 
 	json = BodyText(PG_GETARG_BYTEA_PP(0), PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1), &json_len);
 
-	JsonScanWhole(json, json_len, "body", &root);
+	JsonScanWhole(json, json_len, "body", EVENT_BODY_OUTLINE_DEPTH, EVENT_BODY_OUTLINE_NODES, &root);
 	if (root.kind != JSON_KIND_OBJECT)
 		FieldError("body", "must be a JSON object");
 

@@ -354,6 +354,54 @@ JsonScanInit(JsonScanner *s, const char *buf, size_t len)
 	s->error = NULL;
 	s->error_pos = 0;
 	s->too_deep = false;
+	s->outline_depth = -1;
+	s->outline_cap = 0;
+	s->nodes = NULL;
+	s->nnodes = 0;
+	s->nodes_alloc = 0;
+}
+
+/* Asks the next JsonScanValue for an outline down to max_depth. */
+void
+JsonScanOutline(JsonScanner *s, int max_depth, uint32 max_nodes)
+{
+	/* node spans hold 32-bit lengths */
+	if (max_depth < 0 || max_nodes == 0 || s->len > PG_UINT32_MAX)
+		return;
+	s->outline_depth = Min(max_depth, JSON_OUTLINE_MAX_DEPTH);
+	s->outline_cap = max_nodes;
+}
+
+/* JsonKind of a value by its first byte, for the outline's nodes. */
+static const uint8 json_kind_of_byte[256] = {
+	['{'] = JSON_KIND_OBJECT, ['['] = JSON_KIND_ARRAY, ['"'] = JSON_KIND_STRING,
+	['t'] = JSON_KIND_TRUE, ['f'] = JSON_KIND_FALSE, ['n'] = JSON_KIND_NULL,
+	['-'] = JSON_KIND_NUMBER, ['0'] = JSON_KIND_NUMBER, ['1'] = JSON_KIND_NUMBER,
+	['2'] = JSON_KIND_NUMBER, ['3'] = JSON_KIND_NUMBER, ['4'] = JSON_KIND_NUMBER,
+	['5'] = JSON_KIND_NUMBER, ['6'] = JSON_KIND_NUMBER, ['7'] = JSON_KIND_NUMBER,
+	['8'] = JSON_KIND_NUMBER, ['9'] = JSON_KIND_NUMBER,
+};
+
+/*
+ * Makes room for one more outline node; false when the node budget is
+ * spent (the outline is then given up).
+ */
+static bool
+JsonOutlineGrow(JsonScanner *s)
+{
+	uint32		grow;
+
+	if (s->nnodes >= s->outline_cap)
+		return false;
+	if (s->nnodes < s->nodes_alloc)
+		return true;
+	grow = Min(Max(s->nodes_alloc * 2, 256), s->outline_cap);
+	if (s->nodes == NULL)
+		s->nodes = palloc(mul_size(grow, sizeof(JsonNode)));
+	else
+		s->nodes = repalloc(s->nodes, mul_size(grow, sizeof(JsonNode)));
+	s->nodes_alloc = grow;
+	return true;
 }
 
 /*
@@ -362,6 +410,11 @@ JsonScanInit(JsonScanner *s, const char *buf, size_t len)
  * The labels are the states of the parser: `value` expects any value,
  * `key` expects an object key, `after` has just finished a value and looks
  * at the innermost open container to decide what may follow.
+ *
+ * With an outline asked for, every value at a level up to `rec` also gets a
+ * node, its length filled in when the value ends; open[l] is the node of
+ * the container open at level l, and the key of an object member waits in
+ * key/key_len until its value comes.
  */
 bool
 JsonScanValue(JsonScanner *s, JsonSpan *out)
@@ -374,14 +427,23 @@ JsonScanValue(JsonScanner *s, JsonSpan *out)
 	int			depth = 0;
 	bool		has_escapes = false;
 	bool		ok = false;
+	int			rec = s->outline_depth;
+	uint32		open[JSON_OUTLINE_MAX_DEPTH + 1];
+	int32		cur = -1;
+	const char *key = NULL;
+	uint32		key_len = 0;
+	uint8		key_flags = 0;
 
 	s->error = NULL;
 	s->error_pos = 0;
 	s->too_deep = false;
+	s->outline_depth = -1;		/* the outline is for this call only */
+	s->nnodes = 0;
 	out->start = NULL;
 	out->len = 0;
 	out->kind = JSON_KIND_NONE;
 	out->has_escapes = false;
+	out->node = NULL;
 
 	p = JsonSkipSpace(p, end);
 	vstart = p;
@@ -391,6 +453,27 @@ value:
 	{
 		JsonFail(s, end, "unexpected end of input");
 		goto done;
+	}
+	cur = -1;
+	if (unlikely(depth <= rec))
+	{
+		if (unlikely(s->nnodes == s->nodes_alloc) && !JsonOutlineGrow(s))
+			rec = -1;			/* over budget: no outline */
+		else
+		{
+			JsonNode   *n = &s->nodes[s->nnodes];
+
+			n->key = key;
+			n->start = p;
+			n->key_len = key_len;
+			n->skip = 1;
+			n->kind = json_kind_of_byte[(uint8) *p];
+			n->flags = key_flags;
+			cur = s->nnodes++;
+			key = NULL;
+			key_len = 0;
+			key_flags = 0;
+		}
 	}
 	switch (*p)
 	{
@@ -414,6 +497,12 @@ value:
 					bits[depth >> 6] |= UINT64CONST(1) << (depth & 63);
 				else
 					bits[depth >> 6] &= ~(UINT64CONST(1) << (depth & 63));
+				if (cur >= 0)
+				{
+					open[depth] = cur;
+					if (depth < rec)
+						s->nodes[cur].flags |= JSON_NODE_RECORDED;
+				}
 				depth++;
 
 				p = JsonSkipSpace(p + 1, end);
@@ -421,6 +510,8 @@ value:
 				{
 					p++;
 					depth--;
+					if (cur >= 0)
+						s->nodes[cur].len = p - s->nodes[cur].start;
 					goto after;
 				}
 				if (is_object)
@@ -428,8 +519,15 @@ value:
 				goto value;
 			}
 		case '"':
-			p = JsonScanString(s, p, end, &has_escapes);
-			break;
+			{
+				bool		esc = false;
+
+				p = JsonScanString(s, p, end, &esc);
+				has_escapes |= esc;
+				if (cur >= 0 && esc)
+					s->nodes[cur].flags |= JSON_NODE_ESCAPES;
+				break;
+			}
 		case '-':
 		case '0':
 		case '1':
@@ -458,6 +556,8 @@ value:
 	}
 	if (p == NULL)
 		goto done;
+	if (cur >= 0)
+		s->nodes[cur].len = p - s->nodes[cur].start;
 	goto after;
 
 key:
@@ -471,9 +571,21 @@ key:
 		JsonFail(s, p, "object key must be a string");
 		goto done;
 	}
-	p = JsonScanString(s, p, end, &has_escapes);
-	if (p == NULL)
-		goto done;
+	{
+		const char *kstart = p;
+		bool		esc = false;
+
+		p = JsonScanString(s, p, end, &esc);
+		if (p == NULL)
+			goto done;
+		has_escapes |= esc;
+		if (depth <= rec)
+		{
+			key = kstart;
+			key_len = p - kstart;
+			key_flags = esc ? JSON_NODE_KEY_ESCAPES : 0;
+		}
+	}
 	p = JsonSkipSpace(p, end);
 	if (p >= end)
 	{
@@ -514,6 +626,13 @@ after:
 		{
 			p++;
 			depth--;
+			if (depth <= rec)
+			{
+				JsonNode   *n = &s->nodes[open[depth]];
+
+				n->len = p - n->start;
+				n->skip = s->nnodes - open[depth];
+			}
 			goto after;
 		}
 		JsonFail(s, p, in_object ? "expected ',' or '}'" : "expected ',' or ']'");
@@ -531,6 +650,8 @@ done:
 	out->kind = JsonKindOf(*vstart);
 	/* a top-level string is the only string scanned, so the flag is its own */
 	out->has_escapes = (out->kind == JSON_KIND_STRING) && has_escapes;
+	if (rec >= 0 && s->nnodes > 0)
+		out->node = &s->nodes[0];
 	s->pos = p - s->buf;
 	return true;
 }
@@ -716,6 +837,7 @@ JsonSkipValue(const char *p, const char *end, JsonSpan *out)
 	out->start = start;
 	out->len = p - start;
 	out->has_escapes = has_escapes;
+	out->node = NULL;
 	return p;
 }
 
@@ -727,11 +849,16 @@ JsonIterInit(JsonIter *it, const JsonSpan *container)
 		container->len >= 2 &&
 		(container->kind == JSON_KIND_OBJECT ||
 		 container->kind == JSON_KIND_ARRAY);
+	const JsonNode *n = usable ? container->node : NULL;
 
 	it->is_object = usable && container->kind == JSON_KIND_OBJECT;
 	it->done = !usable;
 	it->pos = usable ? container->start + 1 : NULL;
 	it->end = usable ? container->start + container->len : NULL;
+	/* recorded children follow their container's node */
+	it->outline = n != NULL && (n->flags & JSON_NODE_RECORDED) != 0;
+	it->node = it->outline ? n + 1 : NULL;
+	it->stop = it->outline ? n + n->skip : NULL;
 }
 
 /* Produces the next member or element; false once the container is exhausted. */
@@ -740,11 +867,40 @@ JsonIterNext(JsonIter *it, JsonSpan *key, JsonSpan *value)
 {
 	const char *lim;
 	const char *p;
-	JsonSpan	k = {NULL, 0, JSON_KIND_NONE, false};
+	JsonSpan	k = {NULL, 0, JSON_KIND_NONE, false, NULL};
 	JsonSpan	v;
 
 	if (it->done)
 		return false;
+
+	if (it->outline)
+	{
+		const JsonNode *n = it->node;
+
+		if (n >= it->stop)
+		{
+			it->done = true;
+			return false;
+		}
+		if (key != NULL)
+		{
+			key->start = n->key;
+			key->len = n->key_len;
+			key->kind = n->key != NULL ? JSON_KIND_STRING : JSON_KIND_NONE;
+			key->has_escapes = (n->flags & JSON_NODE_KEY_ESCAPES) != 0;
+			key->node = NULL;
+		}
+		if (value != NULL)
+		{
+			value->start = n->start;
+			value->len = n->len;
+			value->kind = (JsonKind) n->kind;
+			value->has_escapes = (n->flags & JSON_NODE_ESCAPES) != 0;
+			value->node = n;
+		}
+		it->node = n + n->skip;
+		return true;
+	}
 
 	/* everything before the closing bracket belongs to the members */
 	lim = it->end - 1;

@@ -46,6 +46,31 @@ typedef enum JsonKind
 	JSON_KIND_NULL
 } JsonKind;
 
+/* Deepest level JsonScanOutline records (the root value is level 0). */
+#define JSON_OUTLINE_MAX_DEPTH 8
+
+/*
+ * One value of a document's outline (see JsonScanOutline): its span and,
+ * for a member, its key's. Nodes are in document order, each followed by
+ * the nodes of what it contains (when recorded): the first member or
+ * element of a container is the node right after it, and a node's next
+ * sibling is `skip` nodes after it.
+ */
+typedef struct JsonNode
+{
+	const char *key;			/* a member's key (at its quote), else NULL */
+	const char *start;
+	uint32		key_len;
+	uint32		len;
+	uint32		skip;			/* nodes of its subtree, itself included */
+	uint8		kind;			/* JsonKind */
+	uint8		flags;			/* JSON_NODE_* */
+} JsonNode;
+
+#define JSON_NODE_KEY_ESCAPES	0x01	/* the key contains a backslash */
+#define JSON_NODE_ESCAPES		0x02	/* a string value contains a backslash */
+#define JSON_NODE_RECORDED		0x04	/* a container whose children are nodes */
+
 /* A value inside the scanned text. For strings, start points at the quote. */
 typedef struct JsonSpan
 {
@@ -53,6 +78,7 @@ typedef struct JsonSpan
 	size_t		len;
 	JsonKind	kind;
 	bool		has_escapes;	/* strings only: contains a backslash */
+	const JsonNode *node;		/* its outline node, or NULL */
 } JsonSpan;
 
 typedef struct JsonScanner
@@ -63,6 +89,12 @@ typedef struct JsonScanner
 	const char *error;			/* static text, set when a call fails */
 	size_t		error_pos;		/* byte offset of the problem in buf */
 	bool		too_deep;		/* the failure was JSON_MAX_DEPTH */
+	/* the outline, when JsonScanOutline asked for one */
+	int			outline_depth;	/* deepest level recorded; -1: none */
+	uint32		outline_cap;	/* most nodes recorded before giving up */
+	JsonNode   *nodes;
+	uint32		nnodes;
+	uint32		nodes_alloc;
 } JsonScanner;
 
 /* Iterator over the members of a validated object or elements of an array. */
@@ -70,11 +102,26 @@ typedef struct JsonIter
 {
 	const char *pos;
 	const char *end;			/* one past the closing bracket */
+	const JsonNode *node;		/* outline mode: the next child */
+	const JsonNode *stop;		/* outline mode: the node after the last child */
+	bool		outline;		/* walking recorded nodes, not the text */
 	bool		is_object;
 	bool		done;
 } JsonIter;
 
 extern void JsonScanInit(JsonScanner *s, const char *buf, size_t len);
+
+/*
+ * Asks the next JsonScanValue to record the document's outline down to
+ * level max_depth (at most JSON_OUTLINE_MAX_DEPTH; the root value is level
+ * 0): a node for every value at those levels, so that JsonIter and
+ * JsonObjectGet walk the recorded members and elements instead of skipping
+ * through the text again. At most max_nodes nodes are recorded; a document
+ * with more gets no outline (and the same answers, from the text). The
+ * outline lives in palloc'd memory as long as the text; the value returned
+ * by JsonScanValue, and every span taken from it, carry their nodes.
+ */
+extern void JsonScanOutline(JsonScanner *s, int max_depth, uint32 max_nodes);
 
 /*
  * Validates the value starting at s->pos (after optional whitespace) and

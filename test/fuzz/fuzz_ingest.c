@@ -67,6 +67,8 @@ Prepare(void *arg)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
 						errmsg("body is not valid UTF-8")));
 	JsonScanInit(&s, json, len);
+	/* ingest walks the body through its outline (src/ingest.c) */
+	JsonScanOutline(&s, EVENT_BODY_OUTLINE_DEPTH, EVENT_BODY_OUTLINE_NODES);
 	if (!JsonScanValue(&s, &root) || !JsonScanAtEnd(&s))
 		ereport(ERROR, (errcode(s.too_deep ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_TEXT_REPRESENTATION),
 						errmsg("body is not valid JSON")));

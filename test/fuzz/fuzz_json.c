@@ -15,6 +15,9 @@
  *     with JsonStringEquals / JsonStringHasPrefix; JsonObjectGet returns the
  *     last duplicate; JsonTextForPostgres keeps the length and yields text
  *     PostgreSQL's parser accepts with escapes decoded (what jsonb_in does);
+ *   - scanning with an outline (JsonScanOutline) gives the same verdict and
+ *     error, and walking the outline yields exactly what walking the text
+ *     yields;
  *   - on any bytes at all, the trusted walk and the string helpers stay in
  *     bounds and terminate (the header promises it for malformed input).
  * Built twice: with SSE2 (fuzz_json) and with -DJSON_SCAN_NO_SIMD
@@ -235,6 +238,49 @@ Walk(Doc *d, const JsonSpan *v, int depth)
 	}
 }
 
+/*
+ * The same value walked from the text (a) and from its outline (b), side by
+ * side, while *budget (members to visit) lasts: the outline must yield
+ * exactly what the text walk yields.
+ */
+static void
+OutlineSame(const JsonSpan *a, const JsonSpan *b, int level, size_t *budget)
+{
+	JsonIter	ia;
+	JsonIter	ib;
+	JsonSpan	ka;
+	JsonSpan	ea;
+	JsonSpan	kb;
+	JsonSpan	eb;
+	bool		more;
+
+	if (a->start != b->start || a->len != b->len || a->kind != b->kind ||
+		a->has_escapes != b->has_escapes)
+		FuzzFail("outline span differs from the text's at level %d", level);
+	if (b->node != NULL && (b->node->start != b->start || b->node->len != b->len))
+		FuzzFail("outline node disagrees with its span at level %d", level);
+	if (a->kind != JSON_KIND_OBJECT && a->kind != JSON_KIND_ARRAY)
+		return;
+	JsonIterInit(&ia, a);
+	JsonIterInit(&ib, b);
+	for (;;)
+	{
+		if (*budget == 0)
+			return;
+		(*budget)--;
+		more = JsonIterNext(&ia, &ka, &ea);
+		if (more != JsonIterNext(&ib, &kb, &eb))
+			FuzzFail("outline yields %s members than the text at level %d",
+					 more ? "fewer" : "more", level);
+		if (!more)
+			return;
+		if (ka.start != kb.start || ka.len != kb.len || ka.kind != kb.kind ||
+			ka.has_escapes != kb.has_escapes)
+			FuzzFail("outline key differs from the text's at level %d", level);
+		OutlineSame(&ea, &eb, level + 1, budget);
+	}
+}
+
 /* The trusted helpers on bytes nobody validated: only bounds and termination. */
 static void
 WalkUntrusted(const char *start, const char *end, int depth, size_t *budget)
@@ -249,6 +295,7 @@ WalkUntrusted(const char *start, const char *end, int depth, size_t *budget)
 	c.len = end - start;
 	c.kind = c.len > 0 ? KindOfByte(start[0]) : JSON_KIND_NONE;
 	c.has_escapes = true;
+	c.node = NULL;
 	if (c.kind != JSON_KIND_OBJECT && c.kind != JSON_KIND_ARRAY)
 		return;
 	JsonIterInit(&it, &c);
@@ -322,6 +369,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FuzzFail("PostgreSQL accepts, json_scan refuses (%s at %zu)", s.error, s.error_pos);
 		if (!pg && ours && !has_u)
 			FuzzFail("json_scan accepts what PostgreSQL refuses");
+	}
+
+	/*
+	 * With an outline (its depth and node budget chosen by the input's
+	 * size, a tight budget now and then): the same verdict, error and walk.
+	 */
+	{
+		JsonScanner so;
+		JsonSpan	vo;
+		bool		with;
+		size_t		members = 4 * (size + 64);
+
+		JsonScanInit(&so, d.buf, d.len);
+		JsonScanOutline(&so, (int) (size % (JSON_OUTLINE_MAX_DEPTH + 1)),
+						size % 3 == 0 ? 1 + size % 50 : 1000000);
+		with = JsonScanValue(&so, &vo) && JsonScanAtEnd(&so);
+		if (with != ours || (!ours && (so.error != s.error || so.error_pos != s.error_pos)))
+			FuzzFail("the outline changes the verdict or the error");
+		if (ours)
+			OutlineSame(&v, &vo, 0, &members);
 	}
 
 	if (ours)

@@ -20,7 +20,7 @@
 #include "mb/pg_wchar.h"
 
 /* An empty span, so that a failed lookup leaves something harmless behind. */
-#define NO_SPAN {NULL, 0, JSON_KIND_NONE, false}
+#define NO_SPAN {NULL, 0, JSON_KIND_NONE, false, NULL}
 
 static long n_checks = 0;
 static long n_failed = 0;
@@ -278,6 +278,177 @@ WalkCheck(const JsonSpan *v, int depth)
 			}
 		default:
 			break;
+	}
+}
+
+/*
+ * Walks a value scanned without an outline (a) and the same value scanned
+ * with one (b) side by side: the outline must yield exactly the members,
+ * keys and flags the text walk yields, and record every container above
+ * `depth` (level is the nesting level of a and b, the root being 0).
+ */
+static void
+OutlineSame(const JsonSpan *a, const JsonSpan *b, int level, int depth, bool recorded)
+{
+	JsonIter	ia;
+	JsonIter	ib;
+	JsonSpan	ka = NO_SPAN;
+	JsonSpan	ea = NO_SPAN;
+	JsonSpan	kb = NO_SPAN;
+	JsonSpan	eb = NO_SPAN;
+	bool		more;
+
+	CHECKF(a->start == b->start && a->len == b->len && a->kind == b->kind &&
+		   a->has_escapes == b->has_escapes,
+		   "outline span differs at level %d: %.*s", level, (int) Min(a->len, 60), a->start);
+	CHECK(a->node == NULL);
+	if (recorded)
+	{
+		CHECKF(b->node != NULL, "no node at level %d", level);
+		if (b->node != NULL)
+			CHECK(b->node->start == b->start && b->node->len == b->len &&
+				  b->node->kind == b->kind);
+	}
+	else
+		CHECK(b->node == NULL);
+	if (a->kind != JSON_KIND_OBJECT && a->kind != JSON_KIND_ARRAY)
+		return;
+	if (recorded && b->node != NULL)
+		CHECKF(((b->node->flags & JSON_NODE_RECORDED) != 0) == (level < depth),
+			   "RECORDED flag wrong at level %d of %d", level, depth);
+	JsonIterInit(&ia, a);
+	JsonIterInit(&ib, b);
+	CHECK(ib.outline == (recorded && level < depth));
+	do
+	{
+		more = JsonIterNext(&ia, &ka, &ea);
+		CHECK(more == JsonIterNext(&ib, &kb, &eb));
+		if (!more)
+			break;
+		CHECK(ka.start == kb.start && ka.len == kb.len && ka.kind == kb.kind &&
+			  ka.has_escapes == kb.has_escapes);
+		OutlineSame(&ea, &eb, level + 1, depth, recorded && level < depth);
+	} while (more);
+	CHECK(!JsonIterNext(&ib, &kb, &eb));	/* done stays done */
+	if (a->kind == JSON_KIND_OBJECT && ka.start != NULL)
+	{
+		/* JsonObjectGet through the outline finds the same last duplicate */
+		StringInfoData name;
+		JsonSpan	ga = NO_SPAN;
+		JsonSpan	gb = NO_SPAN;
+
+		initStringInfo(&name);
+		JsonStringDecode(&ka, &name);
+		CHECK(JsonObjectGet(a, name.data, &ga) && JsonObjectGet(b, name.data, &gb) &&
+			  ga.start == gb.start && ga.len == gb.len);
+		pfree(name.data);
+	}
+}
+
+/*
+ * Scans text[0..len) without and with an outline of `depth` levels and at
+ * most `cap` nodes: same verdict, same error and position, same walk.
+ */
+static void
+OutlineCheck(const char *text, size_t len, int depth, uint32 cap)
+{
+	char	   *b = Keep(text, len);
+	JsonScanner s1;
+	JsonScanner s2;
+	JsonSpan	v1 = NO_SPAN;
+	JsonSpan	v2 = NO_SPAN;
+	bool		ok1;
+	bool		ok2;
+
+	JsonScanInit(&s1, b, len);
+	ok1 = JsonScanValue(&s1, &v1);
+	JsonScanInit(&s2, b, len);
+	JsonScanOutline(&s2, depth, cap);
+	ok2 = JsonScanValue(&s2, &v2);
+	CHECKF(ok1 == ok2, "outline changes the verdict on %.*s", (int) Min(len, 80), text);
+	if (!ok1 || !ok2)
+	{
+		CHECK(s1.error == s2.error && s1.error_pos == s2.error_pos &&
+			  s1.too_deep == s2.too_deep);
+		if (s2.nodes != NULL)
+			pfree(s2.nodes);
+		return;
+	}
+	CHECK(s1.pos == s2.pos);
+	/* an outline that did not fit the cap is given up whole */
+	CHECK(v2.node == NULL || s2.nnodes <= cap);
+	/* deeper than JSON_OUTLINE_MAX_DEPTH is that deep */
+	OutlineSame(&v1, &v2, 0, Min(depth, JSON_OUTLINE_MAX_DEPTH), v2.node != NULL);
+	if (v2.node != NULL)
+		CHECK(v2.node == &s2.nodes[0] && v2.node->skip == s2.nnodes);
+
+	/* the outline is for one call: scanning again gives none */
+	s2.pos = 0;
+	CHECK(JsonScanValue(&s2, &v2) && v2.node == NULL);
+	if (s2.nodes != NULL)
+		pfree(s2.nodes);
+}
+
+/* The outline on hand-written documents, at every depth and tight caps. */
+static void
+TestOutline(void)
+{
+	static const char *const docs[] = {
+		"{}", "[]", "{ }", "[ ]", "1", "\"s\\u0041\"", "null",
+		"{\"a\":1}", "[1,2,3]", " { \"a\" : [ 1 , { } , [ ] , \"x\" ] , \"b\" : { \"c\" : null } } ",
+		"{\"sessionId\":\"0a1b2c3d-5e55-4abc-8def-0123456789ab\",\"events\":[{\"type\":3,\"data\":{\"source\":2,\"type\":2,\"id\":5},\"timestamp\":1},"
+		"{\"type\":5,\"data\":{\"tag\":\"dozor:url\",\"payload\":{\"url\":\"https://a/\",\"pathname\":\"/\"}},\"timestamp\":2}],"
+		"\"metadata\":{\"url\":\"u\",\"userIdentity\":{\"userId\":\"x\",\"traits\":{\"a\":[1,{\"b\":2}]}}}}",
+		"{\"t\\u0079pe\":1,\"type\":2,\"type\":[3],\"\\\"\":{\"\":{}}}",
+		"[[[[[[[[[[[[1]]]]]]]]]]]]", "[{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":1}}}}}}}}]",
+		"{\"a\":\"x\\\\\",\"b\":\"\\\"}\",\"c\":\"]\"}", "[\"\\ud83d\",\"\\u0000\",true,false,-0.5e+3]",
+		"{\"a\":1,}", "[1 2]", "{\"a\" 1}", "[{\"a\":[1,2,{\"b\":]}]", "{\"a\":[1,2,3", "[1,2,3]x",
+	};
+
+	for (int i = 0; i < lengthof(docs); i++)
+		for (int depth = 0; depth <= JSON_OUTLINE_MAX_DEPTH + 1; depth++)
+			for (uint32 cap = 1; cap <= 24; cap += (cap < 6 ? 1 : 9))
+				OutlineCheck(docs[i], strlen(docs[i]), depth, cap);
+	ArenaReset();
+
+	/* no outline asked for, or a budget of nothing: none is made */
+	{
+		JsonScanner s;
+		JsonSpan	v = NO_SPAN;
+		char	   *b = Keep("[1,[2]]", 7);
+
+		JsonScanInit(&s, b, 7);
+		JsonScanOutline(&s, -1, 100);
+		CHECK(JsonScanValue(&s, &v) && v.node == NULL && s.nodes == NULL);
+		JsonScanInit(&s, b, 7);
+		JsonScanOutline(&s, 3, 0);
+		CHECK(JsonScanValue(&s, &v) && v.node == NULL && s.nodes == NULL);
+		/* exactly as many nodes as the document has: recorded; one fewer: given up */
+		JsonScanInit(&s, b, 7);
+		JsonScanOutline(&s, 3, 4);
+		CHECK(JsonScanValue(&s, &v) && v.node != NULL && s.nnodes == 4);
+		pfree(s.nodes);
+		JsonScanInit(&s, b, 7);
+		JsonScanOutline(&s, 3, 3);
+		CHECK(JsonScanValue(&s, &v) && v.node == NULL);
+		pfree(s.nodes);
+		ArenaReset();
+	}
+
+	/* a large array: the node array grows several times */
+	{
+		StringInfoData d;
+
+		initStringInfo(&d);
+		appendStringInfoChar(&d, '[');
+		for (int i = 0; i < 3000; i++)
+			appendStringInfo(&d, "%s{\"k%d\":[%d,\"v\"]}", i ? "," : "", i % 7, i);
+		appendStringInfoChar(&d, ']');
+		OutlineCheck(d.data, d.len, 2, 100000);
+		OutlineCheck(d.data, d.len, 3, 100000);
+		OutlineCheck(d.data, d.len, 3, 9000);
+		ArenaReset();
+		pfree(d.data);
 	}
 }
 
@@ -1034,7 +1205,7 @@ TestIter(void)
 	JsonIterInit(&it, &v);
 	CHECK(it.done && !JsonIterNext(&it, &k, &e));
 	{
-		JsonSpan	none = {NULL, 0, JSON_KIND_ARRAY, false};
+		JsonSpan	none = {NULL, 0, JSON_KIND_ARRAY, false, NULL};
 
 		JsonIterInit(&it, &none);
 		CHECK(!JsonIterNext(&it, &k, &e));
@@ -1053,7 +1224,7 @@ TestIter(void)
 		{
 			size_t		len = strlen(junk[j]);
 			char	   *b = Keep(junk[j], len);
-			JsonSpan	c = {b, len, junk[j][0] == '{' ? JSON_KIND_OBJECT : JSON_KIND_ARRAY, false};
+			JsonSpan	c = {b, len, junk[j][0] == '{' ? JSON_KIND_OBJECT : JSON_KIND_ARRAY, false, NULL};
 			int			n = 0;
 
 			JsonIterInit(&it, &c);
@@ -1339,7 +1510,7 @@ TestTruthy(void)
 		CHECKF(JsonIsTruthy(&v) == cases[i].truthy, "truthiness of %s", cases[i].json);
 	}
 	{
-		JsonSpan	none = {NULL, 0, JSON_KIND_NONE, false};
+		JsonSpan	none = {NULL, 0, JSON_KIND_NONE, false, NULL};
 
 		CHECK(!JsonIsTruthy(&none));
 	}
@@ -1400,7 +1571,7 @@ TestTextForPostgres(void)
 		JsonSpan	v = NO_SPAN;
 		JsonSpan	r = NO_SPAN;
 		char	   *t;
-		JsonSpan	none = {NULL, 0, JSON_KIND_NONE, false};
+		JsonSpan	none = {NULL, 0, JSON_KIND_NONE, false, NULL};
 
 		CHECK(Parse(rrweb_event, &v));
 		CHECK(JsonObjectGet(&v, "data", &r));
@@ -1560,6 +1731,7 @@ TestFuzz(int rounds)
 		CHECKF(ParseLen(d.data, d.len, &s, &v), "generated %s: %s at %zu", d.data, s.error, s.error_pos);
 		if (r % 8 == 0)
 			WalkCheck(&v, 0);
+		OutlineCheck(d.data, d.len, r % (JSON_OUTLINE_MAX_DEPTH + 2), r % 5 == 0 ? 1 + r % 40 : 1000000);
 		ArenaReset();
 
 		muts = 1 + Rand(&rs) % 3;
@@ -1601,6 +1773,7 @@ TestFuzz(int rounds)
 			}
 		}
 		ours = ParseLen(d.data, d.len, &s, &v);
+		OutlineCheck(d.data, d.len, r % (JSON_OUTLINE_MAX_DEPTH + 2), r % 5 == 0 ? 1 + r % 40 : 1000000);
 		if (!ours)
 			CHECKF(s.error != NULL && s.error_pos <= (size_t) d.len, "error position %zu", s.error_pos);
 		pg = PgValid(d.data, d.len, false);
@@ -1795,6 +1968,7 @@ main(int argc, char **argv)
 	TestDepth();
 	TestTruncationAndMutation();
 	TestIter();
+	TestOutline();
 	TestObjectGet();
 	TestStrings();
 	TestNumbers();
