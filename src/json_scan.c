@@ -1105,11 +1105,11 @@ JsonStringMatch(const JsonSpan *str, const char *lit, size_t litlen,
 	return l == lend;
 }
 
-/* Does the string span decode to exactly `lit`? */
+/* Does the string span decode to exactly lit[0..litlen)? */
 bool
-JsonStringEquals(const JsonSpan *str, const char *lit)
+JsonStringEqualsLen(const JsonSpan *str, const char *lit, size_t litlen)
 {
-	return JsonStringMatch(str, lit, strlen(lit), false);
+	return JsonStringMatch(str, lit, litlen, false);
 }
 
 /* Does the string span's decoded text start with `prefix`? */

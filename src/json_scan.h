@@ -145,8 +145,24 @@ extern bool JsonIterNext(JsonIter *it, JsonSpan *key, JsonSpan *value);
 /* Finds the last member named `name` of a validated object (JSON.parse keeps the last). */
 extern bool JsonObjectGet(const JsonSpan *object, const char *name, JsonSpan *value);
 
-/* Does the string span decode to exactly `lit` (escapes honoured)? */
-extern bool JsonStringEquals(const JsonSpan *str, const char *lit);
+/* Does the string span decode to exactly lit[0..litlen) (escapes honoured)? */
+extern bool JsonStringEqualsLen(const JsonSpan *str, const char *lit, size_t litlen);
+
+/*
+ * Does the string span decode to exactly `lit` (escapes honoured)? Inline,
+ * as keys are compared with literals at every member: without escapes the
+ * text is the decoded string, and a length mismatch answers at once.
+ */
+static inline bool
+JsonStringEquals(const JsonSpan *str, const char *lit)
+{
+	size_t		n = strlen(lit);	/* a constant for a literal */
+
+	if (str != NULL && str->kind == JSON_KIND_STRING && str->start != NULL &&
+		!str->has_escapes)
+		return str->len == n + 2 && memcmp(str->start + 1, lit, n) == 0;
+	return JsonStringEqualsLen(str, lit, n);
+}
 
 /* Does the string span's decoded text start with `prefix`? */
 extern bool JsonStringHasPrefix(const JsonSpan *str, const char *prefix);
