@@ -482,6 +482,17 @@ GzipDeflate(const char *in, size_t len, int level, size_t *out_len)
 	return GzipDeflatePrefixed(in, len, level, 0, out_len);
 }
 
+/* gzip of in[0..len) as a bytea, compressed straight behind its header. */
+bytea *
+GzipDeflateBytea(const char *in, size_t len, int level)
+{
+	size_t		out_len;
+	char	   *buf = GzipDeflatePrefixed(in, len, level, VARHDRSZ, &out_len);
+
+	SET_VARSIZE(buf, VARHDRSZ + out_len);
+	return (bytea *) buf;
+}
+
 /* SQL: dozor_gzip(data bytea, level integer DEFAULT 6) RETURNS bytea */
 Datum
 dozor_gzip(PG_FUNCTION_ARGS)
@@ -489,8 +500,6 @@ dozor_gzip(PG_FUNCTION_ARGS)
 	bytea	   *data = PG_GETARG_BYTEA_PP(0);
 	int32		level = PG_GETARG_INT32(1);
 	size_t		len = VARSIZE_ANY_EXHDR(data);
-	size_t		out_len;
-	char	   *buf;
 
 	if (level < 0 || level > GZIP_MAX_LEVEL)
 		ereport(ERROR,
@@ -502,11 +511,7 @@ dozor_gzip(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("data exceeds %zu bytes", DOZOR_MAX_BODY_BYTES)));
 
-	/* Compress straight behind a varlena header: no copy of the result. */
-	buf = GzipDeflatePrefixed(VARDATA_ANY(data), len, level, VARHDRSZ,
-							  &out_len);
-	SET_VARSIZE(buf, VARHDRSZ + out_len);
-	PG_RETURN_BYTEA_P((bytea *) buf);
+	PG_RETURN_BYTEA_P(GzipDeflateBytea(VARDATA_ANY(data), len, level));
 }
 
 /* SQL: dozor_gunzip(data bytea) RETURNS bytea, capped like a request body. */

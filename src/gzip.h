@@ -26,6 +26,9 @@ extern void GzipInit(void);
 /* gzip of in[0..len) at libdeflate level 0..12; palloc'd result. */
 extern char *GzipDeflate(const char *in, size_t len, int level, size_t *out_len);
 
+/* The same as a bytea, compressed straight behind its header (no copy). */
+extern bytea *GzipDeflateBytea(const char *in, size_t len, int level);
+
 /*
  * Inflates one or more concatenated gzip members from a client. `what`
  * names the input in messages ("body"). Result is palloc'd and has a NUL

@@ -615,19 +615,17 @@ dozor_prepare_batch(PG_FUNCTION_ARGS)
 	if (build.count > 0)
 	{
 		StringInfoData index;
-		size_t		gz_len;
-		char	   *gz;
-
+		bytea	   *gz;
 		bytea	   *digest;
 
-		gz = GzipDeflate(build.joined, build.joined_len, DOZOR_STORAGE_GZIP_LEVEL, &gz_len);
-		digest = ContentHash(build.joined, build.joined_len, gz, gz_len);
+		gz = GzipDeflateBytea(build.joined, build.joined_len, DOZOR_STORAGE_GZIP_LEVEL);
+		digest = ContentHash(build.joined, build.joined_len, VARDATA(gz), VARSIZE(gz) - VARHDRSZ);
 		initStringInfo(&index);
 		BatchIndexEncode(build.entries, build.count, build.first_timestamp, VARDATA(digest), &index);
 
 		values[PB_FIRST_TIMESTAMP] = Int64GetDatum(build.first_timestamp);
 		values[PB_LAST_TIMESTAMP] = Int64GetDatum(build.last_timestamp);
-		values[PB_DATA] = ByteaDatum(gz, gz_len);
+		values[PB_DATA] = PointerGetDatum(gz);
 		values[PB_RAW_BYTES] = Int32GetDatum(build.joined_len);
 		values[PB_EVENT_INDEX] = ByteaDatum(index.data, index.len);
 		values[PB_CONTENT_HASH] = PointerGetDatum(digest);

@@ -124,23 +124,29 @@ JsonFail(JsonScanner *s, const char *at, const char *msg)
  * Returns the first position in [q, end) holding '"', '\\' or a byte below
  * 0x20, or end. Plain string content is skipped a word or a vector at a time.
  */
+#ifdef JSON_SCAN_SSE2
+/* Bit i set: q[i] is '"', '\\' or a control byte (16 bytes from q). */
+static inline int
+JsonStringSpecialMask(const char *q)
+{
+	__m128i		v = _mm_loadu_si128((const __m128i *) q);
+
+	/* min(v, 0x1F) == v exactly for the control bytes 0x00..0x1F */
+	__m128i		m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+											  _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+								 _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1F)), v));
+
+	return _mm_movemask_epi8(m);
+}
+#endif
+
 static inline const char *
 JsonFindStringSpecial(const char *q, const char *end)
 {
 #ifdef JSON_SCAN_SSE2
-	const __m128i quote = _mm_set1_epi8('"');
-	const __m128i bslash = _mm_set1_epi8('\\');
-	const __m128i ctl = _mm_set1_epi8(0x1F);
-
 	while (end - q >= 16)
 	{
-		__m128i		v = _mm_loadu_si128((const __m128i *) q);
-
-		/* min(v, 0x1F) == v exactly for the control bytes 0x00..0x1F */
-		__m128i		m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote),
-												  _mm_cmpeq_epi8(v, bslash)),
-									 _mm_cmpeq_epi8(_mm_min_epu8(v, ctl), v));
-		int			mask = _mm_movemask_epi8(m);
+		int			mask = JsonStringSpecialMask(q);
 
 		if (mask != 0)
 			return q + __builtin_ctz((unsigned int) mask);
@@ -177,6 +183,31 @@ JsonFindStringSpecial(const char *q, const char *end)
 	while (q < end && *q != '"' && *q != '\\' && (unsigned char) *q >= 0x20)
 		q++;
 	return q;
+}
+
+/*
+ * The usual string inline: no escape, and the closing quote within the 16
+ * bytes after the opening one at p (keys, class names, short texts).
+ * Returns the position after it, or NULL when JsonScanString must decide.
+ */
+static inline const char *
+JsonScanShortString(const char *p, const char *end)
+{
+#ifdef JSON_SCAN_SSE2
+	if (end - p > 16)
+	{
+		int			mask = JsonStringSpecialMask(p + 1);
+
+		if (mask != 0)
+		{
+			const char *q = p + 1 + __builtin_ctz((unsigned int) mask);
+
+			if (*q == '"')
+				return q + 1;
+		}
+	}
+#endif
+	return NULL;
 }
 
 /*
@@ -521,8 +552,9 @@ value:
 		case '"':
 			{
 				bool		esc = false;
+				const char *q = JsonScanShortString(p, end);
 
-				p = JsonScanString(s, p, end, &esc);
+				p = q != NULL ? q : JsonScanString(s, p, end, &esc);
 				has_escapes |= esc;
 				if (cur >= 0 && esc)
 					s->nodes[cur].flags |= JSON_NODE_ESCAPES;
@@ -574,8 +606,9 @@ key:
 	{
 		const char *kstart = p;
 		bool		esc = false;
+		const char *q = JsonScanShortString(p, end);
 
-		p = JsonScanString(s, p, end, &esc);
+		p = q != NULL ? q : JsonScanString(s, p, end, &esc);
 		if (p == NULL)
 			goto done;
 		has_escapes |= esc;
@@ -861,9 +894,9 @@ JsonIterInit(JsonIter *it, const JsonSpan *container)
 	it->stop = it->outline ? n + n->skip : NULL;
 }
 
-/* Produces the next member or element; false once the container is exhausted. */
+/* JsonIterNext over the text: skips to the next member or element. */
 bool
-JsonIterNext(JsonIter *it, JsonSpan *key, JsonSpan *value)
+JsonIterNextText(JsonIter *it, JsonSpan *key, JsonSpan *value)
 {
 	const char *lim;
 	const char *p;
@@ -872,35 +905,6 @@ JsonIterNext(JsonIter *it, JsonSpan *key, JsonSpan *value)
 
 	if (it->done)
 		return false;
-
-	if (it->outline)
-	{
-		const JsonNode *n = it->node;
-
-		if (n >= it->stop)
-		{
-			it->done = true;
-			return false;
-		}
-		if (key != NULL)
-		{
-			key->start = n->key;
-			key->len = n->key_len;
-			key->kind = n->key != NULL ? JSON_KIND_STRING : JSON_KIND_NONE;
-			key->has_escapes = (n->flags & JSON_NODE_KEY_ESCAPES) != 0;
-			key->node = NULL;
-		}
-		if (value != NULL)
-		{
-			value->start = n->start;
-			value->len = n->len;
-			value->kind = (JsonKind) n->kind;
-			value->has_escapes = (n->flags & JSON_NODE_ESCAPES) != 0;
-			value->node = n;
-		}
-		it->node = n + n->skip;
-		return true;
-	}
 
 	/* everything before the closing bracket belongs to the members */
 	lim = it->end - 1;
