@@ -11,20 +11,20 @@
 #include "event.h"
 #include "gzip.h"
 
-/* Appends an unsigned LEB128 varint. */
-static void
-PutVarint(StringInfo out, uint64 v)
-{
-	char		buf[10];
-	int			n = 0;
+/* Longest LEB128 varint of a uint64. */
+#define VARINT_MAX_BYTES 10
 
+/* Writes an unsigned LEB128 varint at p; returns the position after it. */
+static inline char *
+PutVarint(char *p, uint64 v)
+{
 	while (v >= 0x80)
 	{
-		buf[n++] = (char) ((v & 0x7f) | 0x80);
+		*p++ = (char) ((v & 0x7f) | 0x80);
 		v >>= 7;
 	}
-	buf[n++] = (char) v;
-	appendBinaryStringInfo(out, buf, n);
+	*p++ = (char) v;
+	return p;
 }
 
 /* Zigzag keeps small negative deltas (out-of-order events) small. */
@@ -76,17 +76,25 @@ BatchIndexEncode(const BatchIndexEntry *entries, int n, int64 first_timestamp,
 {
 	int64		prev = first_timestamp;
 	int			start = out->len;
+	char	   *p;
 
-	appendStringInfoChar(out, BATCH_INDEX_MAGIC);
-	appendStringInfoChar(out, BATCH_INDEX_VERSION);
-	PutVarint(out, (uint64) n);
+	if (n < 0 || n > (PG_INT32_MAX - 2 - VARINT_MAX_BYTES) / (2 * VARINT_MAX_BYTES + 1))
+		elog(ERROR, "cannot index %d events", n);
+	/* magic, version, count, and per event two varints and a class byte */
+	enlargeStringInfo(out, 2 + VARINT_MAX_BYTES + n * (2 * VARINT_MAX_BYTES + 1));
+	p = out->data + out->len;
+	*p++ = BATCH_INDEX_MAGIC;
+	*p++ = BATCH_INDEX_VERSION;
+	p = PutVarint(p, (uint64) n);
 	for (int i = 0; i < n; i++)
 	{
-		PutVarint(out, ZigzagEncode(entries[i].timestamp - prev));
-		PutVarint(out, entries[i].length);
-		appendStringInfoChar(out, (char) entries[i].cls);
+		p = PutVarint(p, ZigzagEncode(entries[i].timestamp - prev));
+		p = PutVarint(p, entries[i].length);
+		*p++ = (char) entries[i].cls;
 		prev = entries[i].timestamp;
 	}
+	out->len = p - out->data;
+	out->data[out->len] = '\0';
 	AppendChecksum(out, start, digest);
 }
 

@@ -291,6 +291,10 @@ JsonScanNumber(JsonScanner *s, const char *p, const char *end)
 	else
 		return JsonFail(s, p, "invalid number");
 
+	/* an integer followed by what may follow a value: the usual case, done */
+	if (p < end && (*p == ',' || *p == '}' || *p == ']'))
+		return p;
+
 	if (p < end && *p == '.')
 	{
 		p++;
@@ -456,6 +460,7 @@ JsonScanValue(JsonScanner *s, JsonSpan *out)
 	uint64		inline_bits[JSON_INLINE_LEVELS / 64];
 	uint64	   *bits = inline_bits;
 	int			depth = 0;
+	bool		in_object = false;	/* the innermost open container's kind */
 	bool		has_escapes = false;
 	bool		ok = false;
 	int			rec = s->outline_depth;
@@ -528,6 +533,7 @@ value:
 					bits[depth >> 6] |= UINT64CONST(1) << (depth & 63);
 				else
 					bits[depth >> 6] &= ~(UINT64CONST(1) << (depth & 63));
+				in_object = is_object;
 				if (cur >= 0)
 				{
 					open[depth] = cur;
@@ -541,6 +547,7 @@ value:
 				{
 					p++;
 					depth--;
+					in_object = depth > 0 && ((bits[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1);
 					if (cur >= 0)
 						s->nodes[cur].len = p - s->nodes[cur].start;
 					goto after;
@@ -646,8 +653,6 @@ after:
 		goto done;
 	}
 	{
-		bool		in_object = (bits[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1;
-
 		if (*p == ',')
 		{
 			p = JsonSkipSpace(p + 1, end);
@@ -659,6 +664,7 @@ after:
 		{
 			p++;
 			depth--;
+			in_object = depth > 0 && ((bits[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1);
 			if (depth <= rec)
 			{
 				JsonNode   *n = &s->nodes[open[depth]];
