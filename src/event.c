@@ -5,6 +5,7 @@
 
 #include <math.h>
 
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 
 #include "event.h"
@@ -244,19 +245,34 @@ EventRead(const JsonSpan *text, int index, EventInfo *info)
 }
 
 void
-JsonScanWhole(const char *buf, size_t len, const char *what,
+JsonScanWhole(const char *buf, size_t len, const char *what, bool utf8,
 			  int outline_depth, uint32 outline_nodes, JsonSpan *out)
 {
 	JsonScanner scanner;
 
 	JsonScanInit(&scanner, buf, len);
 	JsonScanOutline(&scanner, outline_depth, outline_nodes);
+	if (utf8)
+		JsonScanCheckUtf8(&scanner);
 	if (!JsonScanValue(&scanner, out) || !JsonScanAtEnd(&scanner))
+	{
+		/*
+		 * Valid JSON is valid UTF-8 once its strings are (the scanner
+		 * checked those); on failure the whole text is checked, so that
+		 * bad UTF-8 is reported first, at the byte PostgreSQL names.
+		 */
+		int			valid = utf8 ? pg_encoding_verifymbstr(PG_UTF8, buf, (int) len) : (int) len;
+
+		if (valid != (int) len)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+					 errmsg("%s is not valid UTF-8 at byte %d", what, valid)));
 		ereport(ERROR,
 				(errcode(scanner.too_deep ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_TEXT_REPRESENTATION),
 				 errmsg("%s is not valid JSON", what),
 				 errdetail("%c%s at byte %zu.", pg_toupper((unsigned char) scanner.error[0]),
 						   scanner.error + 1, scanner.error_pos)));
+	}
 }
 
 int
@@ -268,7 +284,7 @@ EventsForEach(const char *json, size_t len, const char *what,
 	JsonSpan	element;
 	int			index = 0;
 
-	JsonScanWhole(json, len, what, -1, 0, &array);
+	JsonScanWhole(json, len, what, false, -1, 0, &array);
 	if (array.kind != JSON_KIND_ARRAY)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

@@ -99,11 +99,13 @@ extern void EventRead(const JsonSpan *text, int index, EventInfo *info);
 /*
  * Scans buf[0..len) as exactly one JSON value into *out, or reports it as
  * `what` "is not valid JSON" (22P02; 54000 when nested too deep), with the
- * reason and byte in errdetail. With outline_depth >= 0 the value comes
- * with its outline down to that level, of at most outline_nodes nodes
- * (JsonScanOutline).
+ * reason and byte in errdetail. With utf8, buf is checked to be UTF-8 as
+ * well, in the same pass, and invalid UTF-8 anywhere is what is reported
+ * ("is not valid UTF-8 at byte N", 22P02), whatever else is wrong. With
+ * outline_depth >= 0 the value comes with its outline down to that level,
+ * of at most outline_nodes nodes (JsonScanOutline).
  */
-extern void JsonScanWhole(const char *buf, size_t len, const char *what,
+extern void JsonScanWhole(const char *buf, size_t len, const char *what, bool utf8,
 						  int outline_depth, uint32 outline_nodes, JsonSpan *out);
 
 /*

@@ -508,13 +508,15 @@ IsGzipEncoding(text *encoding)
 	return false;
 }
 
-/* The request body as JSON text: size-capped, gunzipped, UTF-8 verified. */
+/*
+ * The request body as text: size-capped and gunzipped. (Its UTF-8 is
+ * checked by JsonScanWhole, in the validating pass.)
+ */
 static const char *
 BodyText(bytea *body, text *encoding, size_t *len)
 {
 	const char *data = VARDATA_ANY(body);
 	size_t		size = VARSIZE_ANY_EXHDR(body);
-	int			valid;
 
 	if (size > DOZOR_MAX_BODY_BYTES)
 		ereport(ERROR,
@@ -522,12 +524,6 @@ BodyText(bytea *body, text *encoding, size_t *len)
 				 errmsg("body exceeds %zu bytes", DOZOR_MAX_BODY_BYTES)));
 	if (IsGzipEncoding(encoding))
 		data = GzipInflateClient(data, size, DOZOR_MAX_BODY_BYTES, "body", &size);
-
-	valid = pg_encoding_verifymbstr(PG_UTF8, data, (int) size);
-	if (valid != (int) size)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-				 errmsg("body is not valid UTF-8 at byte %d", valid)));
 	*len = size;
 	return data;
 }
@@ -564,7 +560,7 @@ dozor_prepare_batch(PG_FUNCTION_ARGS)
 
 	json = BodyText(PG_GETARG_BYTEA_PP(0), PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1), &json_len);
 
-	JsonScanWhole(json, json_len, "body", EVENT_BODY_OUTLINE_DEPTH, EVENT_BODY_OUTLINE_NODES, &root);
+	JsonScanWhole(json, json_len, "body", true, EVENT_BODY_OUTLINE_DEPTH, EVENT_BODY_OUTLINE_NODES, &root);
 	if (root.kind != JSON_KIND_OBJECT)
 		FieldError("body", "must be a JSON object");
 

@@ -35,6 +35,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mb/pg_wchar.h"
+
 #if defined(__SSE2__) && !defined(JSON_SCAN_NO_SIMD)
 #include <emmintrin.h>
 #define JSON_SCAN_SSE2 1
@@ -120,10 +122,6 @@ JsonFail(JsonScanner *s, const char *at, const char *msg)
 	return NULL;
 }
 
-/*
- * Returns the first position in [q, end) holding '"', '\\' or a byte below
- * 0x20, or end. Plain string content is skipped a word or a vector at a time.
- */
 #ifdef JSON_SCAN_SSE2
 /* Bit i set: q[i] is '"', '\\' or a control byte (16 bytes from q). */
 static inline int
@@ -140,14 +138,21 @@ JsonStringSpecialMask(const char *q)
 }
 #endif
 
+/*
+ * Returns the first position in [q, end) holding '"', '\\' or a byte below
+ * 0x20, or end. Plain string content is skipped a word or a vector at a time.
+ * *high gets a non-zero bit if a byte >= 0x80 may be among the bytes passed
+ * (a false alarm only costs the caller a check).
+ */
 static inline const char *
-JsonFindStringSpecial(const char *q, const char *end)
+JsonFindStringSpecial(const char *q, const char *end, uint32 *high)
 {
 #ifdef JSON_SCAN_SSE2
 	while (end - q >= 16)
 	{
 		int			mask = JsonStringSpecialMask(q);
 
+		*high |= _mm_movemask_epi8(_mm_loadu_si128((const __m128i *) q));
 		if (mask != 0)
 			return q + __builtin_ctz((unsigned int) mask);
 		q += 16;
@@ -162,6 +167,7 @@ JsonFindStringSpecial(const char *q, const char *end)
 		uint64		hit;
 
 		memcpy(&w, q, 8);
+		*high |= (w & JSON_REP8(0x80)) != 0;
 		xq = w ^ JSON_REP8('"');
 		xb = w ^ JSON_REP8('\\');
 
@@ -181,14 +187,15 @@ JsonFindStringSpecial(const char *q, const char *end)
 #undef JSON_REP8
 #endif
 	while (q < end && *q != '"' && *q != '\\' && (unsigned char) *q >= 0x20)
-		q++;
+		*high |= (unsigned char) *q++ & 0x80;
 	return q;
 }
 
 /*
- * The usual string inline: no escape, and the closing quote within the 16
- * bytes after the opening one at p (keys, class names, short texts).
- * Returns the position after it, or NULL when JsonScanString must decide.
+ * The usual string inline: ASCII without escapes, and the closing quote
+ * within the 16 bytes after the opening one at p (keys, class names, short
+ * texts). Returns the position after it, or NULL when JsonScanString must
+ * decide.
  */
 static inline const char *
 JsonScanShortString(const char *p, const char *end)
@@ -196,7 +203,9 @@ JsonScanShortString(const char *p, const char *end)
 #ifdef JSON_SCAN_SSE2
 	if (end - p > 16)
 	{
-		int			mask = JsonStringSpecialMask(p + 1);
+		/* bytes >= 0x80 stop it too: JsonScanString checks their UTF-8 */
+		int			mask = JsonStringSpecialMask(p + 1) |
+			_mm_movemask_epi8(_mm_loadu_si128((const __m128i *) (p + 1)));
 
 		if (mask != 0)
 		{
@@ -211,22 +220,34 @@ JsonScanShortString(const char *p, const char *end)
 }
 
 /*
- * Validates the string whose opening quote is at p. Returns the position
- * after the closing quote, or NULL with the error recorded.
+ * Validates the string whose opening quote is at p, and with utf8 the
+ * encoding of its contents too. Returns the position after the closing
+ * quote, or NULL with the error recorded.
  */
 static const char *
 JsonScanString(JsonScanner *s, const char *p, const char *end,
-			   bool *has_escapes)
+			   bool *has_escapes, bool utf8)
 {
 	const char *q = p + 1;
+	uint32		high = 0;
 
 	for (;;)
 	{
-		q = JsonFindStringSpecial(q, end);
+		q = JsonFindStringSpecial(q, end, &high);
 		if (q >= end)
 			return JsonFail(s, p, "unterminated string");
 		if (*q == '"')
+		{
+			if (utf8 && high != 0)
+			{
+				/* PostgreSQL's check, so that it agrees with a check of the whole text */
+				int			valid = pg_encoding_verifymbstr(PG_UTF8, p + 1, (int) (q - p - 1));
+
+				if (valid != q - p - 1)
+					return JsonFail(s, p + 1 + valid, "invalid UTF-8 in string");
+			}
 			return q + 1;
+		}
 		if (*q != '\\')
 			return JsonFail(s, q, "control character in string");
 
@@ -394,6 +415,14 @@ JsonScanInit(JsonScanner *s, const char *buf, size_t len)
 	s->nodes = NULL;
 	s->nnodes = 0;
 	s->nodes_alloc = 0;
+	s->check_utf8 = false;
+}
+
+/* Makes JsonScanValue check the UTF-8 inside strings too. */
+void
+JsonScanCheckUtf8(JsonScanner *s)
+{
+	s->check_utf8 = true;
 }
 
 /* Asks the next JsonScanValue for an outline down to max_depth. */
@@ -464,6 +493,7 @@ JsonScanValue(JsonScanner *s, JsonSpan *out)
 	bool		has_escapes = false;
 	bool		ok = false;
 	int			rec = s->outline_depth;
+	bool		utf8 = s->check_utf8;
 	uint32		open[JSON_OUTLINE_MAX_DEPTH + 1];
 	int32		cur = -1;
 	const char *key = NULL;
@@ -561,7 +591,7 @@ value:
 				bool		esc = false;
 				const char *q = JsonScanShortString(p, end);
 
-				p = q != NULL ? q : JsonScanString(s, p, end, &esc);
+				p = q != NULL ? q : JsonScanString(s, p, end, &esc, utf8);
 				has_escapes |= esc;
 				if (cur >= 0 && esc)
 					s->nodes[cur].flags |= JSON_NODE_ESCAPES;
@@ -615,7 +645,7 @@ key:
 		bool		esc = false;
 		const char *q = JsonScanShortString(p, end);
 
-		p = q != NULL ? q : JsonScanString(s, p, end, &esc);
+		p = q != NULL ? q : JsonScanString(s, p, end, &esc, utf8);
 		if (p == NULL)
 			goto done;
 		has_escapes |= esc;
@@ -722,10 +752,11 @@ static const char *
 JsonSkipStringBody(const char *q, const char *end, bool *has_escapes)
 {
 	bool		escaped = false;
+	uint32		high = 0;		/* not needed here */
 
 	for (;;)
 	{
-		q = JsonFindStringSpecial(q, end);
+		q = JsonFindStringSpecial(q, end, &high);
 		if (q >= end)
 			break;
 		if (*q == '"')

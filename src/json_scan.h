@@ -16,7 +16,8 @@
  *
  * The scanner never reads outside [buf, buf + len) and never recurses, so a
  * 100 000-level nest costs no stack; depth is limited by JSON_MAX_DEPTH.
- * It does not check UTF-8: callers verify encoding first (pg_verifymbstr).
+ * It does not check UTF-8 unless asked (JsonScanCheckUtf8): callers verify
+ * the encoding first (pg_verifymbstr), or ask and check it on failure.
  * It never ereports: errors come back as a message and a byte offset so the
  * caller can say where (and choose the SQLSTATE).
  */
@@ -89,6 +90,7 @@ typedef struct JsonScanner
 	const char *error;			/* static text, set when a call fails */
 	size_t		error_pos;		/* byte offset of the problem in buf */
 	bool		too_deep;		/* the failure was JSON_MAX_DEPTH */
+	bool		check_utf8;		/* JsonScanCheckUtf8 was called */
 	/* the outline, when JsonScanOutline asked for one */
 	int			outline_depth;	/* deepest level recorded; -1: none */
 	uint32		outline_cap;	/* most nodes recorded before giving up */
@@ -122,6 +124,15 @@ extern void JsonScanInit(JsonScanner *s, const char *buf, size_t len);
  * by JsonScanValue, and every span taken from it, carry their nodes.
  */
 extern void JsonScanOutline(JsonScanner *s, int max_depth, uint32 max_nodes);
+
+/*
+ * Makes JsonScanValue also check that strings hold valid UTF-8, as
+ * PostgreSQL's pg_encoding_verifymbstr checks it (outside strings valid
+ * JSON is ASCII anyway). A value that scans is then valid UTF-8 in full;
+ * a failure may be the encoding's ("invalid UTF-8 in string"), so callers
+ * that must name encoding errors first check the text on failure.
+ */
+extern void JsonScanCheckUtf8(JsonScanner *s);
 
 /*
  * Validates the value starting at s->pos (after optional whitespace) and

@@ -5,8 +5,9 @@
  *
  * The input is an SDK request body (plain JSON, or gzip when it starts with
  * the gzip magic). The target mirrors ingest's steps with the real code:
- * bounded gunzip (GzipInflateClient), the UTF-8 check, JsonScanValue on the
- * body, the events array (at most 500) through EventRead, the stored array
+ * bounded gunzip (GzipInflateClient), JsonScanWhole on the body (JSON and
+ * UTF-8 in one pass, with ingest's outline; a body it passes must be valid
+ * UTF-8), the events array (at most 500) through EventRead, the stored array
  * "[" e0 "," e1 ... "]", BatchIndexEncode, GzipDeflate at the storage
  * level. Errors up to there must be docs/SPEC.md §3 SQLSTATEs (22P02, 22023,
  * 54000). Then it plays the read side on what would be stored:
@@ -54,7 +55,6 @@ Prepare(void *arg)
 	Ingest	   *in = arg;
 	const char *json = in->body;
 	size_t		len = in->body_len;
-	JsonScanner s;
 	JsonSpan	root;
 	JsonSpan	events = {0};
 	JsonIter	it;
@@ -63,15 +63,10 @@ Prepare(void *arg)
 
 	if (len >= 2 && (uint8) json[0] == 0x1f && (uint8) json[1] == 0x8b)
 		json = GzipInflateClient(json, len, DOZOR_MAX_BODY_BYTES, "body", &len);
+	/* as ingest does: UTF-8 checked in the validating pass, an outline taken */
+	JsonScanWhole(json, len, "body", true, EVENT_BODY_OUTLINE_DEPTH, EVENT_BODY_OUTLINE_NODES, &root);
 	if (!FuzzUtf8Valid(json, len))
-		ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-						errmsg("body is not valid UTF-8")));
-	JsonScanInit(&s, json, len);
-	/* ingest walks the body through its outline (src/ingest.c) */
-	JsonScanOutline(&s, EVENT_BODY_OUTLINE_DEPTH, EVENT_BODY_OUTLINE_NODES);
-	if (!JsonScanValue(&s, &root) || !JsonScanAtEnd(&s))
-		ereport(ERROR, (errcode(s.too_deep ? ERRCODE_PROGRAM_LIMIT_EXCEEDED : ERRCODE_INVALID_TEXT_REPRESENTATION),
-						errmsg("body is not valid JSON")));
+		FuzzFail("a body that is not UTF-8 passed the validating pass");
 	if (root.kind != JSON_KIND_OBJECT)
 		ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("body must be a JSON object")));
 	JsonIterInit(&it, &root);

@@ -18,6 +18,8 @@
  *   - scanning with an outline (JsonScanOutline) gives the same verdict and
  *     error, and walking the outline yields exactly what walking the text
  *     yields;
+ *   - scanning with the UTF-8 check (JsonScanCheckUtf8) accepts exactly
+ *     what is valid JSON and valid UTF-8, with the same errors on UTF-8;
  *   - on any bytes at all, the trusted walk and the string helpers stay in
  *     bounds and terminate (the header promises it for malformed input).
  * Built twice: with SSE2 (fuzz_json) and with -DJSON_SCAN_NO_SIMD
@@ -389,6 +391,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FuzzFail("the outline changes the verdict or the error");
 		if (ours)
 			OutlineSame(&v, &vo, 0, &members);
+	}
+
+	/*
+	 * Checking UTF-8 while scanning: the value scans exactly when it is
+	 * valid JSON and valid UTF-8 (outside strings, valid JSON is ASCII), and
+	 * on valid UTF-8 it fails as the plain scan does.
+	 */
+	{
+		JsonScanner su;
+		JsonSpan	vu;
+		bool		with;
+
+		JsonScanInit(&su, d.buf, d.len);
+		JsonScanCheckUtf8(&su);
+		with = JsonScanValue(&su, &vu) && JsonScanAtEnd(&su);
+		if (with != (ours && d.utf8))
+			FuzzFail("scanning with the UTF-8 check says %d, JSON %d and UTF-8 %d",
+					 with, ours, d.utf8);
+		if (d.utf8 && !ours && (su.error != s.error || su.error_pos != s.error_pos))
+			FuzzFail("the UTF-8 check changes the error on valid UTF-8");
 	}
 
 	if (ours)

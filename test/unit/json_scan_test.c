@@ -452,6 +452,103 @@ TestOutline(void)
 	}
 }
 
+/*
+ * JsonScanCheckUtf8 on text[0..len): accepted exactly when the text is
+ * valid JSON and valid UTF-8 (PostgreSQL's pg_encoding_verifymbstr), and on
+ * valid UTF-8 with the same verdict and error as without the check.
+ */
+static void
+Utf8Check(const char *text, size_t len)
+{
+	char	   *b = Keep(text, len);
+	JsonScanner s1;
+	JsonScanner s2;
+	JsonSpan	v1 = NO_SPAN;
+	JsonSpan	v2 = NO_SPAN;
+	bool		json;
+	bool		both;
+	bool		utf8 = pg_encoding_verifymbstr(PG_UTF8, b, (int) len) == (int) len;
+
+	JsonScanInit(&s1, b, len);
+	json = JsonScanValue(&s1, &v1) && JsonScanAtEnd(&s1);
+	JsonScanInit(&s2, b, len);
+	JsonScanCheckUtf8(&s2);
+	both = JsonScanValue(&s2, &v2) && JsonScanAtEnd(&s2);
+	CHECKF(both == (json && utf8), "UTF-8 check says %d (JSON %d, UTF-8 %d) on %.*s",
+		   both, json, utf8, (int) Min(len, 80), text);
+	if (utf8 && !json)
+		CHECK(s1.error == s2.error && s1.error_pos == s2.error_pos);
+}
+
+static uint64 Rand(uint64 *state);
+
+/* The UTF-8 check inside strings: short and long, keys and values, bad bytes. */
+static void
+TestUtf8(void)
+{
+	static const char *const good[] = {
+		"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x98\x80", "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82",
+	};
+	static const char *const bad[] = {
+		"\x80", "\xc3", "\xc0\x80", "\xe0\x80\x80", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+		"\xf5\x80\x80\x80", "\xff", "\xe2\x82", "\xf0\x9f\x98",
+	};
+	uint64		rs = 12345;
+
+	for (int pad = 0; pad < 40; pad += 3)
+		for (int g = 0; g < lengthof(good) + lengthof(bad); g++)
+		{
+			const char *piece = g < lengthof(good) ? good[g] : bad[g - lengthof(good)];
+			StringInfoData d;
+
+			/* in a value, in a key, before an escape, outside any string */
+			for (int form = 0; form < 4; form++)
+			{
+				initStringInfo(&d);
+				appendStringInfoString(&d, "{\"k\":[1,");
+				if (form == 3)
+					appendStringInfoString(&d, piece);
+				else
+				{
+					appendStringInfo(&d, "%s\"%*s%s%s\"", form == 1 ? "{" : "", pad, "", piece,
+									 form == 2 ? "\\n\\u00e9" : "");
+					if (form == 1)
+						appendStringInfoString(&d, ":2}");
+				}
+				appendStringInfoString(&d, "]}");
+				Utf8Check(d.data, d.len);
+				/* the same cut short anywhere */
+				for (int cut = d.len - 1; cut > 0; cut -= 1 + cut / 8)
+					Utf8Check(d.data, cut);
+				ArenaReset();
+				pfree(d.data);
+			}
+		}
+	/* random bytes >= 0x80 (and a NUL now and then) dropped into rrweb-like text */
+	for (int r = 0; r < 3000; r++)
+	{
+		StringInfoData d;
+		static const char doc[] =
+			"{\"events\":[{\"type\":3,\"data\":{\"source\":0,\"texts\":[{\"id\":4,\"value\":\"price 12 EUR today only\"}]},"
+			"\"timestamp\":1},{\"type\":5,\"data\":{\"tag\":\"dozor:url\",\"payload\":{\"url\":\"https://x/\"}},\"timestamp\":2}]}";
+
+		initStringInfo(&d);
+		appendBinaryStringInfo(&d, doc, sizeof(doc) - 1);
+		for (int m = 1 + Rand(&rs) % 3; m > 0; m--)
+		{
+			int			at = Rand(&rs) % d.len;
+			uint32		v = Rand(&rs);
+
+			d.data[at] = (v % 17 == 0) ? '\0' : (char) (0x80 | (v >> 8));
+			if (v % 3 == 0 && at + 1 < d.len)
+				d.data[at + 1] = (char) (0x80 | (v >> 16 & 0x3f));
+		}
+		Utf8Check(d.data, d.len);
+		ArenaReset();
+		pfree(d.data);
+	}
+}
+
 /* Valid documents of every kind, with the kind of their top-level value. */
 static void
 TestValid(void)
@@ -1969,6 +2066,7 @@ main(int argc, char **argv)
 	TestTruncationAndMutation();
 	TestIter();
 	TestOutline();
+	TestUtf8();
 	TestObjectGet();
 	TestStrings();
 	TestNumbers();
