@@ -453,13 +453,19 @@ static const uint8 json_kind_of_byte[256] = {
 static bool
 JsonOutlineGrow(JsonScanner *s)
 {
-	uint32		grow;
+	size_t		grow;
 
 	if (s->nnodes >= s->outline_cap)
 		return false;
 	if (s->nnodes < s->nodes_alloc)
 		return true;
-	grow = Min(Max(s->nodes_alloc * 2, 256), s->outline_cap);
+	/*
+	 * The first guess is a node per 32 bytes of text, enough for rrweb
+	 * bodies at the depths ingest records: one allocation whose untouched
+	 * tail costs nothing, not a chain of copies (each touching new pages).
+	 */
+	grow = s->nodes_alloc > 0 ? (size_t) s->nodes_alloc * 2 : Max(s->len / 32, 256);
+	grow = Min(grow, (size_t) s->outline_cap);
 	if (s->nodes == NULL)
 		s->nodes = palloc(mul_size(grow, sizeof(JsonNode)));
 	else
