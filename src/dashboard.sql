@@ -278,9 +278,16 @@ COMMENT ON FUNCTION @extschema@.dozor_sessions(bigint[], timestamptz, text, text
 -- user and markers, as one object; NULL when there is no such session.
 CREATE FUNCTION @extschema@.dozor_session(session_id bigint)
 RETURNS jsonb
-LANGUAGE sql STABLE STRICT SECURITY INVOKER
+LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    j jsonb;
+BEGIN
+    -- Two statements, not one with the markers as a subquery: on Citus
+    -- this runs on the session's worker, where a query on a shard may not
+    -- call a function that reads another table (dozor_stream_markers).
+    -- (jsonb orders keys itself: the object is the same either way.)
     SELECT pg_catalog.jsonb_build_object(
         'id', s.id, 'projectId', s.project_id, 'sessionId', s.external_id,
         'url', s.url, 'referrer', s.referrer, 'userAgent', s.user_agent,
@@ -295,12 +302,19 @@ AS $$
             'pathnames', pg_catalog.to_jsonb(s.pathnames), 'firstUrl', s.first_url,
             'sizeBytes', s.size_bytes),
         'trackedUser', CASE WHEN u.id IS NULL THEN NULL ELSE pg_catalog.jsonb_build_object(
-            'id', u.id, 'userId', u.external_id, 'traits', u.traits) END,
-        'markers', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.ord)
-            FROM @extschema@.dozor_stream_markers(s.id) WITH ORDINALITY AS m ("timestamp", kind, data, ord)), '[]'::jsonb))
+            'id', u.id, 'userId', u.external_id, 'traits', u.traits) END)
+    INTO j
     FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
-    WHERE s.id = dozor_session.session_id
+    WHERE s.id = dozor_session.session_id;
+    IF j IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN j || pg_catalog.jsonb_build_object('markers', COALESCE((
+        SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                   'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.ord)
+        FROM @extschema@.dozor_stream_markers(dozor_session.session_id) WITH ORDINALITY
+             AS m ("timestamp", kind, data, ord)), '[]'::jsonb));
+END
 $$;
 COMMENT ON FUNCTION @extschema@.dozor_session(bigint) IS
     'GET /api/sessions/{id}: the session row, its activity summary, tracked user and markers as one JSON object; NULL when not visible.';
@@ -506,6 +520,12 @@ DECLARE
         '@extschema@.dozor_drop_expired_days(timestamptz)', 'EXECUTE');
     -- sessions with ids in [2^37, day_ids) are in whole expired days
     day_ids bigint := 0;
+    uuids uuid[];
+    ids bigint[];
+    -- Citus locks rows only in queries of one shard: distributed, a chunk
+    -- waits for an ingest holding one of its rows instead of skipping it
+    lock_clause text := CASE WHEN @extschema@.dozor_is_distributed() THEN ''
+                             ELSE 'FOR UPDATE SKIP LOCKED' END;
 BEGIN
     IF retention IS NULL THEN
         RAISE EXCEPTION 'retention must not be NULL' USING ERRCODE = '22023';
@@ -525,20 +545,27 @@ BEGIN
         last_id := 0;
         LOOP
             n := NULL;
-            WITH gone AS (
-                DELETE FROM dozor.sessions s
-                WHERE s.id IN (
-                    SELECT c.id FROM dozor.sessions c
-                    WHERE c.project_id = project AND c.created_at < cutoff
-                      AND (c.created_at, c.id) > (last_at, last_id)
-                      AND NOT (c.id >= 137438953472 AND c.id < day_ids)
-                    ORDER BY c.created_at, c.id
-                    LIMIT chunk
-                    FOR UPDATE SKIP LOCKED)
-                RETURNING s.created_at, s.id)
-            SELECT pg_catalog.count(*) OVER (), g.created_at, g.id INTO n, last_at, last_id
-            FROM gone g ORDER BY g.created_at DESC, g.id DESC LIMIT 1;
+            EXECUTE pg_catalog.format($q$
+                WITH gone AS (
+                    DELETE FROM dozor.sessions s
+                    WHERE s.id IN (
+                        SELECT c.id FROM dozor.sessions c
+                        WHERE c.project_id = $1 AND c.created_at < $2
+                          AND (c.created_at, c.id) > ($3, $4)
+                          AND NOT (c.id >= 137438953472 AND c.id < $5)
+                        ORDER BY c.created_at, c.id
+                        LIMIT $6
+                        %s)
+                    RETURNING s.created_at, s.id, s.external_id)
+                SELECT pg_catalog.count(*) OVER (), g.created_at, g.id,
+                       pg_catalog.array_agg(g.external_id) OVER (), pg_catalog.array_agg(g.id) OVER ()
+                FROM gone g ORDER BY g.created_at DESC, g.id DESC LIMIT 1$q$, lock_clause)
+            INTO n, last_at, last_id, uuids, ids
+            USING project, cutoff, last_at, last_id, day_ids, chunk;
             EXIT WHEN n IS NULL;
+            -- their keys (whole days' keys go with the days)
+            DELETE FROM dozor.session_keys k
+            WHERE k.project_id = project AND k.external_id = ANY (uuids) AND k.session_id = ANY (ids);
             total := total + n;
         END LOOP;
     END LOOP;
