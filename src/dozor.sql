@@ -1221,16 +1221,23 @@ CREATE TYPE @extschema@.dozor_marker AS ("timestamp" bigint, kind text, data jso
 -- initial url marker first, then batch order (first_timestamp, id) and
 -- position in the batch, exactly as dozor_events and dozor_history order
 -- events, whatever order the batches arrived in. Callers keep the order
--- with WITH ORDINALITY (which also keeps this from being inlined).
+-- with WITH ORDINALITY. PL/pgSQL, not SQL: Citus plans no query of a SQL
+-- function that uses its parameters (and so the type: an OUT parameter
+-- could not be named kind as well).
 CREATE FUNCTION @extschema@.dozor_stream_markers(session_id bigint, kind text DEFAULT NULL)
-RETURNS TABLE ("timestamp" bigint, kind text, data jsonb)
-LANGUAGE sql STABLE SECURITY INVOKER
+RETURNS SETOF @extschema@.dozor_marker
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT m.timestamp, m.kind, m.data
-    FROM dozor.markers m
-    LEFT JOIN dozor.event_batches b ON b.session_id = $1 AND b.id = m.batch_id
-    WHERE m.session_id = $1 AND ($2 IS NULL OR m.kind = $2)
-    ORDER BY m.timestamp, m.batch_id IS NOT NULL, b.first_timestamp, m.batch_id, m.event_index, m.id
+BEGIN
+    RETURN QUERY
+        SELECT m.timestamp, m.kind, m.data
+        FROM dozor.markers m
+        LEFT JOIN dozor.event_batches b ON b.session_id = dozor_stream_markers.session_id AND b.id = m.batch_id
+        WHERE m.session_id = dozor_stream_markers.session_id
+          AND (dozor_stream_markers.kind IS NULL OR m.kind = dozor_stream_markers.kind)
+        ORDER BY m.timestamp, m.batch_id IS NOT NULL, b.first_timestamp, m.batch_id, m.event_index, m.id;
+END
 $$;
 
 -- Markers of a session by timestamp; kind filter: NULL or '' (all), url, identity.

@@ -207,8 +207,9 @@ BEGIN
 
     -- 0.1.0's rows: dozor_cleanup deletes them session by session; the
     -- emptied partitions then go as a whole.
+    -- (SELECT 1: on Citus a multi-shard subquery must return a column)
     IF pg_catalog.to_regclass('dozor.event_batches_legacy') IS NOT NULL
-       AND NOT EXISTS (SELECT FROM dozor.sessions s WHERE s.id < 137438953472) THEN
+       AND NOT EXISTS (SELECT 1 FROM dozor.sessions s WHERE s.id < 137438953472) THEN
         PERFORM pg_catalog.set_config('lock_timeout', '500ms', true);
         BEGIN
             DROP TABLE IF EXISTS dozor.markers_legacy, dozor.event_batches_legacy;

@@ -689,16 +689,23 @@ LANGUAGE C STABLE SECURITY INVOKER;
 -- initial url marker first, then batch order (first_timestamp, id) and
 -- position in the batch, exactly as dozor_events and dozor_history order
 -- events, whatever order the batches arrived in. Callers keep the order
--- with WITH ORDINALITY (which also keeps this from being inlined).
+-- with WITH ORDINALITY. PL/pgSQL, not SQL: Citus plans no query of a SQL
+-- function that uses its parameters (and so the type: an OUT parameter
+-- could not be named kind as well).
 CREATE OR REPLACE FUNCTION @extschema@.dozor_stream_markers(session_id bigint, kind text DEFAULT NULL)
-RETURNS TABLE ("timestamp" bigint, kind text, data jsonb)
-LANGUAGE sql STABLE SECURITY INVOKER
+RETURNS SETOF @extschema@.dozor_marker
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT m.timestamp, m.kind, m.data
-    FROM dozor.markers m
-    LEFT JOIN dozor.event_batches b ON b.session_id = $1 AND b.id = m.batch_id
-    WHERE m.session_id = $1 AND ($2 IS NULL OR m.kind = $2)
-    ORDER BY m.timestamp, m.batch_id IS NOT NULL, b.first_timestamp, m.batch_id, m.event_index, m.id
+BEGIN
+    RETURN QUERY
+        SELECT m.timestamp, m.kind, m.data
+        FROM dozor.markers m
+        LEFT JOIN dozor.event_batches b ON b.session_id = dozor_stream_markers.session_id AND b.id = m.batch_id
+        WHERE m.session_id = dozor_stream_markers.session_id
+          AND (dozor_stream_markers.kind IS NULL OR m.kind = dozor_stream_markers.kind)
+        ORDER BY m.timestamp, m.batch_id IS NOT NULL, b.first_timestamp, m.batch_id, m.event_index, m.id;
+END
 $$;
 
 -- Markers of a session by timestamp; kind filter: NULL or '' (all), url, identity.
@@ -1031,8 +1038,9 @@ BEGIN
 
     -- 0.1.0's rows: dozor_cleanup deletes them session by session; the
     -- emptied partitions then go as a whole.
+    -- (SELECT 1: on Citus a multi-shard subquery must return a column)
     IF pg_catalog.to_regclass('dozor.event_batches_legacy') IS NOT NULL
-       AND NOT EXISTS (SELECT FROM dozor.sessions s WHERE s.id < 137438953472) THEN
+       AND NOT EXISTS (SELECT 1 FROM dozor.sessions s WHERE s.id < 137438953472) THEN
         PERFORM pg_catalog.set_config('lock_timeout', '500ms', true);
         BEGIN
             DROP TABLE IF EXISTS dozor.markers_legacy, dozor.event_batches_legacy;
@@ -1427,6 +1435,282 @@ BEGIN
             USING f::text;
         RETURN NEXT 'delegated ' || f::text || ' by session_id';
     END LOOP;
+END
+$$;
+
+-- GET /api/sessions: one page of the sessions list.
+--   project_ids        NULL: every project the caller can see
+--   since              created at or after (NULL: no bound)
+--   search             case-insensitive substring of the session id (uuid);
+--                      a whole uuid is looked up by the unique index
+--   sort, sort_dir     date (created_at) | duration | active (active_ms);
+--                      desc | asc (case-insensitive; NULL = the default);
+--                      ties are broken by id in the same direction
+--   min_events, min_duration (s), min_active_ms: floors (NULL: none); the
+--                      defaults hide sessions that are not "real" (one
+--                      event, under a second)
+--   visited            a pathname the session visited (GIN: pathnames @> )
+--   has_console_errors true: at least one console error; false: none
+-- Rows carry the tracked user's external id and traits, and next_cursor.
+-- The list is a walk down one (project_id, <key>, id) index per project,
+-- a page at most from each, merged: the cost is a page per project in
+-- scope, whatever the number of sessions. (On Citus a page at most from
+-- each shard, merged by the coordinator.)
+CREATE OR REPLACE FUNCTION @extschema@.dozor_sessions(
+    project_ids bigint[] DEFAULT NULL,
+    since timestamptz DEFAULT pg_catalog.now() - interval '90 days',
+    search text DEFAULT NULL,
+    sort text DEFAULT 'date',
+    sort_dir text DEFAULT 'desc',
+    page_limit integer DEFAULT 50,
+    cursor text DEFAULT NULL,
+    min_events integer DEFAULT 2,
+    min_duration integer DEFAULT 1,
+    visited text DEFAULT NULL,
+    has_console_errors boolean DEFAULT NULL,
+    min_active_ms bigint DEFAULT NULL)
+RETURNS TABLE (id bigint, external_id uuid, project_id bigint, url text,
+               started_at timestamptz, ended_at timestamptz, duration integer,
+               event_count integer, active_ms bigint, click_count integer,
+               console_error_count integer, page_count integer, created_at timestamptz,
+               tracked_user_id bigint, user_external_id text, user_traits jsonb, next_cursor text)
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+-- a page is a few index probes: compiling it (JIT) would cost far more
+SET jit = off
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sort_key text := pg_catalog.lower(COALESCE(dozor_sessions.sort, 'date'));
+    dir text := pg_catalog.lower(COALESCE(dozor_sessions.sort_dir, 'desc'));
+    col text;
+    key_expr text;
+    cmp text;
+    cur_ts timestamptz;
+    cur_num bigint;
+    cur_id bigint;
+    search_text text;
+    search_uuid uuid;
+    conds text[] := '{}';
+    projects text;
+    page text;
+    q text;
+BEGIN
+    col := CASE sort_key WHEN 'date' THEN 'created_at' WHEN 'duration' THEN 'duration'
+                         WHEN 'active' THEN 'active_ms' END;
+    IF col IS NULL THEN
+        RAISE EXCEPTION 'unknown sort key "%"', dozor_sessions.sort
+            USING ERRCODE = '22023', HINT = 'Sort by date, duration or active.';
+    END IF;
+    IF dir NOT IN ('asc', 'desc') THEN
+        RAISE EXCEPTION 'unknown sort direction "%"', dozor_sessions.sort_dir
+            USING ERRCODE = '22023', HINT = 'Use asc or desc.';
+    END IF;
+    PERFORM @extschema@.dozor_check_page_limit(dozor_sessions.page_limit);
+    cmp := CASE dir WHEN 'desc' THEN '<' ELSE '>' END;
+    key_expr := CASE sort_key WHEN 'date' THEN '@extschema@.dozor_cursor_ts_key(s.created_at)'
+                              ELSE 's.' || col || '::text' END;
+
+    -- Only the filters in use become part of the query (planned for the
+    -- values at hand, every call), numbered parameters for every value.
+    IF dozor_sessions.cursor IS NOT NULL THEN
+        SELECT d.key_ts, d.key_num, d.last_id INTO cur_ts, cur_num, cur_id
+        FROM @extschema@.dozor_cursor_decode(dozor_sessions.cursor, ARRAY['sessions', sort_key, dir], sort_key = 'date') d;
+        conds := conds || pg_catalog.format('(s.%I, s.id) %s (%s, $10)', col, cmp,
+                                            CASE sort_key WHEN 'date' THEN '$8' ELSE '$9' END);
+    END IF;
+    IF dozor_sessions.since IS NOT NULL THEN
+        conds := conds || 's.created_at >= $2'::text;
+    END IF;
+    IF COALESCE(dozor_sessions.search, '') <> '' THEN
+        IF dozor_sessions.search ~* '^\s*[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\s*$' THEN
+            search_uuid := pg_catalog.btrim(dozor_sessions.search)::uuid;
+            conds := conds || 's.external_id = $12'::text;
+        ELSE
+            search_text := pg_catalog.lower(dozor_sessions.search);
+            conds := conds || 'pg_catalog.strpos(s.external_id::text, $3) > 0'::text;
+        END IF;
+    END IF;
+    IF dozor_sessions.min_events IS NOT NULL THEN
+        conds := conds || 's.event_count >= $4'::text;
+    END IF;
+    IF dozor_sessions.min_duration IS NOT NULL THEN
+        conds := conds || 's.duration >= $5'::text;
+    END IF;
+    IF dozor_sessions.visited IS NOT NULL THEN
+        conds := conds || 's.pathnames @> ARRAY[$6]'::text;
+    END IF;
+    IF dozor_sessions.has_console_errors THEN
+        conds := conds || 's.console_error_count > 0'::text;
+    ELSIF NOT dozor_sessions.has_console_errors THEN
+        conds := conds || 's.console_error_count = 0'::text;
+    END IF;
+    IF dozor_sessions.min_active_ms IS NOT NULL THEN
+        conds := conds || 's.active_ms >= $7'::text;
+    END IF;
+
+    IF @extschema@.dozor_is_distributed() THEN
+        -- On Citus: a top-N of every shard, merged by the coordinator (a
+        -- lateral walk per project cannot be pushed down to the shards).
+        page := pg_catalog.format($q$
+            SELECT s.* FROM dozor.sessions s
+            WHERE %1$s%2$s
+            ORDER BY s.%4$I %3$s, s.id %3$s
+            LIMIT $11$q$,
+            CASE WHEN dozor_sessions.project_ids IS NULL THEN 'true' ELSE 's.project_id = ANY ($1)' END,
+            (SELECT pg_catalog.string_agg(E'\n              AND ' || c, '') FROM pg_catalog.unnest(conds) AS c),
+            dir, col);
+    ELSE
+        projects := CASE WHEN dozor_sessions.project_ids IS NULL
+                         THEN '(SELECT p.id FROM dozor.projects p)'
+                         ELSE '(SELECT DISTINCT x.id FROM pg_catalog.unnest($1) AS x(id))' END;
+        page := pg_catalog.format($q$
+            SELECT s.* FROM %1$s AS p
+            CROSS JOIN LATERAL (
+                SELECT s.* FROM dozor.sessions s
+                WHERE s.project_id = p.id%2$s
+                ORDER BY s.%4$I %3$s, s.id %3$s
+                LIMIT $11) AS s
+            ORDER BY s.%4$I %3$s, s.id %3$s
+            LIMIT $11$q$,
+            projects,
+            (SELECT pg_catalog.string_agg(E'\n                  AND ' || c, '') FROM pg_catalog.unnest(conds) AS c),
+            dir, col);
+    END IF;
+    -- The page is cut before the users are joined: at most page_limit
+    -- probes of tracked_users, however many users there are.
+    q := pg_catalog.format($q$
+        SELECT s.id, s.external_id, s.project_id, s.url, s.started_at, s.ended_at, s.duration,
+               s.event_count, s.active_ms, s.click_count, s.console_error_count, s.page_count,
+               s.created_at, s.tracked_user_id, u.external_id, u.traits,
+               @extschema@.dozor_cursor_encode('sessions', %2$L, %3$L, %4$s, s.id::text)
+        FROM (%1$s) AS s
+        LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
+        ORDER BY s.%5$I %3$s, s.id %3$s$q$,
+        page, sort_key, dir, key_expr, col);
+    RETURN QUERY EXECUTE q
+        USING dozor_sessions.project_ids, dozor_sessions.since, search_text,
+              dozor_sessions.min_events, dozor_sessions.min_duration, dozor_sessions.visited,
+              dozor_sessions.min_active_ms, cur_ts, cur_num, cur_id,
+              dozor_sessions.page_limit, search_uuid;
+END
+$$;
+
+-- The dashboard's header figures, in one pass over the sessions of the
+-- projects (NULL: every project the caller can see): every session counts,
+-- whatever its size; durations in seconds; "last 24 h" by created_at.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_sessions_summary(project_ids bigint[] DEFAULT NULL)
+RETURNS TABLE (total_sessions bigint, total_duration bigint, avg_duration numeric,
+               sessions_last_24h bigint)
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    day_ago timestamptz := pg_catalog.now() - interval '24 hours';
+BEGIN
+    -- PL/pgSQL, not SQL: Citus plans no query of a SQL function that uses
+    -- its parameters
+    RETURN QUERY
+        SELECT pg_catalog.count(*),
+               COALESCE(pg_catalog.sum(s.duration), 0)::bigint,
+               COALESCE(pg_catalog.round(pg_catalog.avg(s.duration), 2), 0),
+               pg_catalog.count(*) FILTER (WHERE s.created_at >= day_ago)
+        FROM dozor.sessions s
+        WHERE dozor_sessions_summary.project_ids IS NULL
+           OR s.project_id = ANY (dozor_sessions_summary.project_ids);
+END
+$$;
+
+-- GET /api/users: one page of tracked users, last seen first (the latest
+-- ended_at of their sessions; users with no session left come last), ties
+-- by id. Filters: projects (NULL: all the caller can see), a trait key
+-- (users that have it) and value (traits->>key = value, so 3 and "3" both
+-- match '3'), search (case-insensitive substring of the user id). Last seen
+-- is computed, not stored: a page costs one index probe per matching user.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_tracked_users(
+    project_ids bigint[] DEFAULT NULL,
+    trait_key text DEFAULT NULL,
+    trait_value text DEFAULT NULL,
+    search text DEFAULT NULL,
+    page_limit integer DEFAULT 50,
+    cursor text DEFAULT NULL)
+RETURNS TABLE (id bigint, project_id bigint, external_id text, traits jsonb,
+               created_at timestamptz, updated_at timestamptz, last_seen timestamptz,
+               session_count bigint, next_cursor text)
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+-- a page is a few index probes: compiling it (JIT) would cost far more
+SET jit = off
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cur_ts timestamptz;
+    cur_id bigint;
+    value_json jsonb;
+    conds text[] := '{}';
+    activity text;
+    q text;
+BEGIN
+    PERFORM @extschema@.dozor_check_page_limit(dozor_tracked_users.page_limit);
+    IF dozor_tracked_users.trait_value IS NOT NULL AND dozor_tracked_users.trait_key IS NULL THEN
+        RAISE EXCEPTION 'trait_value needs a trait_key'
+            USING ERRCODE = '22023';
+    END IF;
+    IF dozor_tracked_users.project_ids IS NOT NULL THEN
+        conds := conds || 'u.project_id = ANY ($1)'::text;
+    END IF;
+    IF dozor_tracked_users.trait_key IS NOT NULL AND dozor_tracked_users.trait_value IS NULL THEN
+        conds := conds || 'u.traits ? $2'::text;
+    ELSIF dozor_tracked_users.trait_key IS NOT NULL THEN
+        -- traits->>key = value is the rule; the containment before it only
+        -- lets the GIN index find the candidates: the value as a string,
+        -- or, when the text is JSON of another kind (3, true), as that
+        BEGIN
+            value_json := dozor_tracked_users.trait_value::jsonb;
+        EXCEPTION WHEN data_exception THEN
+            value_json := NULL;
+        END;
+        IF value_json IS NULL OR pg_catalog.jsonb_typeof(value_json) IN ('string', 'null') THEN
+            conds := conds || 'u.traits @> pg_catalog.jsonb_build_object($2, $3)'::text;
+        ELSE
+            conds := conds || '(u.traits @> pg_catalog.jsonb_build_object($2, $3)
+               OR u.traits @> pg_catalog.jsonb_build_object($2, $8))'::text;
+        END IF;
+        conds := conds || 'u.traits ->> $2 = $3'::text;
+    END IF;
+    IF COALESCE(dozor_tracked_users.search, '') <> '' THEN
+        conds := conds || 'pg_catalog.strpos(pg_catalog.lower(u.external_id), $4) > 0'::text;
+    END IF;
+    IF dozor_tracked_users.cursor IS NOT NULL THEN
+        SELECT d.key_ts, d.last_id INTO cur_ts, cur_id
+        FROM @extschema@.dozor_cursor_decode(dozor_tracked_users.cursor, ARRAY['users'], true) d;
+        conds := conds || '(COALESCE(a.last_seen, ''-infinity''), u.id) < ($5, $6)'::text;
+    END IF;
+    -- Each user's last seen and session count: probed per user on a single
+    -- node; on Citus (where a lateral subquery cannot reach the shards from
+    -- a reference table) one pass over the sessions, grouped by user.
+    activity := CASE WHEN @extschema@.dozor_is_distributed() THEN $a$
+        LEFT JOIN (
+            SELECT s.tracked_user_id, pg_catalog.max(s.ended_at) AS last_seen, pg_catalog.count(*) AS session_count
+            FROM dozor.sessions s WHERE s.tracked_user_id IS NOT NULL
+            GROUP BY s.tracked_user_id) AS a ON a.tracked_user_id = u.id$a$
+        ELSE $a$
+        CROSS JOIN LATERAL (
+            SELECT pg_catalog.max(s.ended_at) AS last_seen, pg_catalog.count(*) AS session_count
+            FROM dozor.sessions s WHERE s.tracked_user_id = u.id) AS a$a$ END;
+    q := pg_catalog.format($q$
+        SELECT u.id, u.project_id, u.external_id, u.traits, u.created_at, u.updated_at,
+               a.last_seen, COALESCE(a.session_count, 0),
+               @extschema@.dozor_cursor_encode('users',
+                   @extschema@.dozor_cursor_ts_key(COALESCE(a.last_seen, '-infinity')), u.id::text)
+        FROM dozor.tracked_users u%s
+        WHERE true%s
+        ORDER BY COALESCE(a.last_seen, '-infinity') DESC, u.id DESC
+        LIMIT $7$q$,
+        activity,
+        (SELECT pg_catalog.string_agg(E'\n          AND ' || c, '') FROM pg_catalog.unnest(conds) AS c));
+    RETURN QUERY EXECUTE q
+        USING dozor_tracked_users.project_ids, dozor_tracked_users.trait_key,
+              dozor_tracked_users.trait_value, pg_catalog.lower(dozor_tracked_users.search),
+              cur_ts, cur_id, dozor_tracked_users.page_limit, value_json;
 END
 $$;
 
