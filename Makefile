@@ -74,6 +74,11 @@ bench-upgrade:
 bench-scale:
 	bash bench/scale.sh
 
+# One node vs a Citus coordinator + 2 workers (needs Citus): bench/citus.sh.
+.PHONY: bench-citus
+bench-citus:
+	bash bench/citus.sh
+
 # The Debian package postgresql-15-dozor, into build/deb/ (debian/, pg_buildext).
 .PHONY: deb
 deb:

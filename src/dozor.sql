@@ -966,10 +966,11 @@ BEGIN
         WHERE s.id = sid AND s.tracked_user_id IS DISTINCT FROM uid;
     END IF;
 
-    -- "Last used" to the hour (docs/SPEC.md §3.7), not per batch: the
-    -- project row is every session's, and on Citus a reference table.
+    -- "Last used" to within 5 minutes (docs/SPEC.md §3, effect 7), not per
+    -- batch: the project row is every session's, and on Citus a reference
+    -- table, whose every write is a two-phase commit on every node.
     IF NOT EXISTS (SELECT FROM dozor.projects p
-                   WHERE p.id = project AND p.last_used_at >= at_now - interval '1 hour') THEN
+                   WHERE p.id = project AND p.last_used_at >= at_now - interval '5 minutes') THEN
         UPDATE dozor.projects p SET last_used_at = at_now WHERE p.id = project;
     END IF;
     RETURN sid;
