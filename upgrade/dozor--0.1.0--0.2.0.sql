@@ -324,17 +324,21 @@ BEGIN
         RETURN NULL;
     END IF;
 
-    -- Find the session by its key (dozor.session_keys), and lock its row
-    -- with a no-op update, reading what the fold below needs: a dashboard
-    -- delete of the session waits for this batch. Every statement here
-    -- touches one session or one key, so that on Citus each goes to one
-    -- shard (README "Distributing with Citus").
+    -- Find the session by its key (dozor.session_keys), and lock its row,
+    -- reading what the fold below needs: a dashboard delete of the session
+    -- waits for this batch. FOR UPDATE, not a no-op update: it leaves no
+    -- row version behind, and it takes only ROW SHARE on dozor.sessions,
+    -- which making a partition below (when the key outlived its session)
+    -- does not wait for. Every statement here touches one session or one
+    -- key, so that on Citus each goes to one shard (README "Distributing
+    -- with Citus").
     SELECT k.session_id INTO sid FROM dozor.session_keys k
     WHERE k.external_id = b.session_id AND k.project_id = project;
     IF sid IS NOT NULL THEN
-        UPDATE dozor.sessions s SET project_id = s.project_id WHERE s.id = sid
-        RETURNING s.event_count, s.started_at, s.ended_at, s.url
-        INTO cur_count, cur_start, cur_end, cur_url;
+        SELECT s.event_count, s.started_at, s.ended_at, s.url
+        INTO cur_count, cur_start, cur_end, cur_url
+        FROM dozor.sessions s WHERE s.id = sid
+        FOR UPDATE;
         IF NOT FOUND THEN
             sid := NULL;    -- the key outlived its session: a new one
         END IF;
