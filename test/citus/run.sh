@@ -17,8 +17,8 @@
 #     day's partitions dropped on every node)
 #   * the e2e HTTP layer (examples/http, test/e2e) pointed at the coordinator
 # Citus comes from the vendored installer (built when missing, idempotent).
-# Without Citus and an installer it prints SKIP, except under CI=true, where
-# that is a failure. Fixed seeds; needs dozor installed (make install) and
+# Without Citus, when there is no installer or it fails (not root), it
+# prints SKIP, except under CI=true, where that is a failure. Fixed seeds; needs dozor installed (make install) and
 # node. DOZOR_CITUS_E2E=0 leaves out the e2e step.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -100,7 +100,12 @@ outer)
       echo "SKIP citus: Citus is not installed and no installer was found (set DOZOR_CITUS_INSTALL to vendor/citus/install.sh)"
       exit 0
     fi
-    PG_CONFIG=$(command -v pg_config) bash "$installer"
+    if ! PG_CONFIG=$(command -v pg_config) bash "$installer"; then
+      # (it needs build packages and write access to PostgreSQL's directories)
+      [ "${CI:-}" = true ] && fail "building Citus with $installer failed"
+      echo "SKIP citus: building Citus with $installer failed (as root it installs what it needs)"
+      exit 0
+    fi
   fi
   command -v node >/dev/null || fail "node is needed to generate the 10k-event session"
   tmp=$(mktemp -d /tmp/dozor-citus-test.XXXXXX)
