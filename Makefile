@@ -24,10 +24,10 @@ OBJS = \
 	src/mapping.o
 
 # The install script: the core (tables, ingest, read side), then the
-# dashboard's queries, then partition management, then access control,
-# concatenated to the versioned name. Each part is one concern; together
+# dashboard's queries, then partition management, then distribution over
+# Citus, then access control (grants of all of the above), concatenated to the versioned name. Each part is one concern; together
 # they are one install script.
-INSTALL_PARTS = src/dozor.sql src/dashboard.sql src/partitions.sql src/access.sql
+INSTALL_PARTS = src/dozor.sql src/dashboard.sql src/partitions.sql src/distribute.sql src/access.sql
 DATA_built  = dozor--$(EXTVERSION).sql
 # Upgrade scripts, one per step; ALTER EXTENSION dozor UPDATE chains them.
 # Globbed in $(srcdir) so that VPATH builds (pg_buildext, debian/) find them.
@@ -35,7 +35,7 @@ DATA        = $(patsubst $(srcdir)/%,%,$(wildcard $(srcdir)/upgrade/dozor--*--*.
 EXTRA_CLEAN = dozor--$(EXTVERSION).sql $(OBJS:.o=.d)
 
 # In order: setup defines the helpers the others use.
-REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers activity corruption player dashboard tombstones access partitions postgrest
+REGRESS      = setup gzip url_pathname ingest ingest_errors history timeline console events markers activity corruption player dashboard tombstones access partitions distribute postgrest
 REGRESS_OPTS = --load-extension=dozor
 
 SHLIB_LINK += -ldeflate
@@ -73,6 +73,11 @@ bench-upgrade:
 .PHONY: bench-scale
 bench-scale:
 	bash bench/scale.sh
+
+# One node vs a Citus coordinator + 2 workers (needs Citus): bench/citus.sh.
+.PHONY: bench-citus
+bench-citus:
+	bash bench/citus.sh
 
 # The Debian package postgresql-15-dozor, into build/deb/ (debian/, pg_buildext).
 .PHONY: deb

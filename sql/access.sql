@@ -8,7 +8,7 @@ SELECT rolname, rolcanlogin, rolsuper, rolbypassrls, rolcreaterole, rolinherit
 FROM pg_roles WHERE rolname IN ('dozor_ingest', 'dozor_viewer', 'dozor_admin') ORDER BY rolname;
 SELECT r.rolname AS role, m.rolname AS member_of
 FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.member JOIN pg_roles m ON m.oid = a.roleid
-WHERE r.rolname LIKE 'dozor\_%' ORDER BY 1, 2;
+WHERE r.rolname LIKE 'dozor\_%' AND r.rolname !~ '^dozor_[0-9a-f]{8}_p' ORDER BY 1, 2;
 
 -- Two projects, created by the superuser (so granted to nobody yet).
 -- A has two sessions, B one; each with a url marker, a console error, an
@@ -64,6 +64,18 @@ SELECT expect_error(format('SELECT dozor_grant(%s, %L, %L)', -1, 'regress_nobody
 SELECT expect_error(format('SELECT dozor_revoke(%s, NULL)', :pa));
 SELECT p.name, g.role, g.level FROM dozor.project_grants g JOIN dozor.projects p ON p.id = g.project_id
 WHERE g.project_id IN (:pa, :pb) ORDER BY p.name, g.role::text;
+-- Each grant is mirrored into membership of the project's viewer or admin
+-- role, which is what the policies test (dozor_may); the admin role is a
+-- member of the viewer role.
+SELECT CASE WHEN r.rolname ~ '^dozor_[0-9a-f]{8}_p' THEN '(its admin role)' ELSE r.rolname END AS member,
+       CASE g.rolname WHEN dozor_project_role(:pa, 'viewer') THEN 'A viewer'
+                      WHEN dozor_project_role(:pa, 'admin') THEN 'A admin'
+                      WHEN dozor_project_role(:pb, 'viewer') THEN 'B viewer'
+                      WHEN dozor_project_role(:pb, 'admin') THEN 'B admin' END AS project_role
+FROM pg_auth_members a JOIN pg_roles r ON r.oid = a.member JOIN pg_roles g ON g.oid = a.roleid
+WHERE g.rolname IN (dozor_project_role(:pa, 'viewer'), dozor_project_role(:pa, 'admin'),
+                    dozor_project_role(:pb, 'viewer'), dozor_project_role(:pb, 'admin'))
+ORDER BY 2, 1;
 
 -------------------------------------------------------------------------------
 -- Privileges as the catalogs hold them
@@ -285,6 +297,7 @@ SELECT count(*) AS viewer_b_sees_a FROM dozor.sessions WHERE project_id = :pa;
 SELECT count(*) AS viewer_b_history_a FROM dozor_history(:sa);
 SET ROLE regress_admin_a;
 SELECT dozor_revoke(:pa, 'regress_viewer_b') AS revoked, dozor_revoke(:pa, 'regress_viewer_b') AS again;
+SELECT pg_has_role('regress_viewer_b', dozor_project_role(:pa, 'viewer'), 'MEMBER') AS viewer_b_in_a_role;
 SET ROLE regress_viewer_b;
 SELECT count(*) AS viewer_b_sees_a FROM dozor.sessions WHERE project_id = :pa;
 SELECT count(*) AS viewer_b_history_a FROM dozor_history(:sa);

@@ -133,3 +133,42 @@ SELECT dozor_ingest(:'other_key', sdk_body('0b6f1a52-1d5e-4c1e-9d8a-2f1e3c4b5a69
 SELECT url, referrer, user_agent, screen_width, language, page_count, pathnames FROM dozor.sessions WHERE id = :late;
 SELECT * FROM dozor_markers(:late);
 SELECT id, url, pathname FROM dozor_history(:late) WHERE kind = 'init';
+
+-- What a batch of a known session no longer writes or makes (each would
+-- be a write on every node of a Citus cluster, docs/SPEC.md §3 effect 7):
+-- today's partitions are checked only when a session is created ...
+SET track_functions = 'pl';
+BEGIN;
+SELECT dozor_ingest(:'other_key', sdk_body('0b6f1a52-1d5e-4c1e-9d8a-2f1e3c4b5a69',
+  '[{"type":3,"data":{"source":1},"timestamp":3000}]')) = :late AS known_session;
+SELECT COALESCE(pg_stat_get_xact_function_calls('dozor_ensure_today'::regproc), 0) AS ensure_today_calls;
+SELECT dozor_ingest(:'other_key', sdk_body('0b6f1a53-1d5e-4c1e-9d8a-2f1e3c4b5a69',
+  '[{"type":3,"data":{"source":1},"timestamp":3000}]')) <> :late AS new_session;
+SELECT COALESCE(pg_stat_get_xact_function_calls('dozor_ensure_today'::regproc), 0) AS ensure_today_calls;
+COMMIT;
+RESET track_functions;
+-- ... the project's last use is written when 5 minutes old, not per batch ...
+UPDATE dozor.projects SET last_used_at = now() - interval '1 minute'
+WHERE key_hash = dozor_api_key_hash(:'other_key') RETURNING last_used_at AS used_at \gset
+SELECT dozor_ingest(:'other_key', sdk_body('0b6f1a52-1d5e-4c1e-9d8a-2f1e3c4b5a69',
+  '[{"type":3,"data":{"source":1},"timestamp":3001}]')) = :late AS known_session;
+SELECT last_used_at = :'used_at' AS last_used_kept FROM dozor.projects WHERE key_hash = dozor_api_key_hash(:'other_key');
+UPDATE dozor.projects SET last_used_at = now() - interval '6 minutes' WHERE key_hash = dozor_api_key_hash(:'other_key');
+SELECT dozor_ingest(:'other_key', sdk_body('0b6f1a52-1d5e-4c1e-9d8a-2f1e3c4b5a69',
+  '[{"type":3,"data":{"source":1},"timestamp":3002}]')) = :late AS known_session;
+SELECT last_used_at > now() - interval '1 minute' AS last_used_renewed
+FROM dozor.projects WHERE key_hash = dozor_api_key_hash(:'other_key');
+-- ... and a tracked user is written when new or when its traits change.
+SELECT dozor_ingest(:'other_key', sdk_body('0b6f1a52-1d5e-4c1e-9d8a-2f1e3c4b5a69', '[]',
+  '{"url":"https://a.test/","referrer":"","userAgent":"UA","screenWidth":1,"screenHeight":1,"language":"en",
+    "userIdentity":{"userId":"kept","traits":{"plan":"pro"}}}')) = :late AS identified;
+SELECT xmin::text AS user_xmin FROM dozor.tracked_users WHERE external_id = 'kept' \gset
+SELECT dozor_ingest(:'other_key', sdk_body('0b6f1a52-1d5e-4c1e-9d8a-2f1e3c4b5a69', '[]',
+  '{"url":"https://a.test/","referrer":"","userAgent":"UA","screenWidth":1,"screenHeight":1,"language":"en",
+    "userIdentity":{"userId":"kept","traits":{"plan":"pro"}}}')) = :late AS identified_again;
+SELECT xmin::text = :'user_xmin' AS same_traits_not_rewritten, traits FROM dozor.tracked_users WHERE external_id = 'kept';
+SELECT dozor_ingest(:'other_key', sdk_body('0b6f1a52-1d5e-4c1e-9d8a-2f1e3c4b5a69', '[]',
+  '{"url":"https://a.test/","referrer":"","userAgent":"UA","screenWidth":1,"screenHeight":1,"language":"en",
+    "userIdentity":{"userId":"kept","traits":{"plan":"team"}}}')) = :late AS new_traits;
+SELECT xmin::text <> :'user_xmin' AS new_traits_written, traits FROM dozor.tracked_users WHERE external_id = 'kept';
+SELECT u.external_id FROM dozor.sessions s JOIN dozor.tracked_users u ON u.id = s.tracked_user_id WHERE s.id = :late;

@@ -18,15 +18,21 @@
  *                               cleanup, dozor_grant/dozor_revoke
  *   scope       rows of dozor.project_grants (project, role, level). A role
  *               sees a project when it is a member, directly or through
- *               other roles, of a role the project is granted to
- *               (pg_has_role(current_user, grantee, 'MEMBER')); writes need
- *               an 'admin' grant.
+ *               other roles, of a role the project is granted to; writes
+ *               need an 'admin' grant. dozor_grant records the grant and
+ *               mirrors it into membership of one of the project's two
+ *               NOLOGIN roles (dozor_project_role: dozor_<tag>_p<id>_viewer
+ *               and _admin), and the policies test only that membership
+ *               (dozor_may): a policy reads no table, as Citus requires of
+ *               policies on distributed tables, and holds on every node.
  *
  * A role needs both: GRANT dozor_viewer TO alice gives the functions,
  * SELECT dozor_grant(42, 'alice', 'viewer') gives project 42. Each alone
- * shows nothing. dozor_grant does not change role memberships (they are
- * cluster-wide and belong to the DBA); an 'admin' grant gives write access
- * only to a role that also has dozor_admin's privileges.
+ * shows nothing. dozor_grant changes memberships of dozor's per-project
+ * roles only, never of the capability roles (those belong to the DBA); an
+ * 'admin' grant gives write access only to a role that also has
+ * dozor_admin's privileges. The per-project roles outlive DROP EXTENSION,
+ * like the capability roles.
  *
  * Row-level security on every table enforces the scope for everything that
  * runs as the caller: direct queries, and every read and admin function,
@@ -37,11 +43,13 @@
  * does not exist. Policies apply TO PUBLIC: privileges say what, policies
  * say where, for any role that is ever given a privilege.
  *
- * Three functions run as the extension owner (SECURITY DEFINER, search_path
+ * Four functions run as the extension owner (SECURITY DEFINER, search_path
  * pinned to pg_catalog, pg_temp, every other reference schema-qualified):
- * dozor_ingest and dozor_cancel_session, whose check is the API key, and
+ * dozor_ingest and dozor_cancel_session, whose check is the API key;
  * dozor_create_project (a new project has no grants yet, so no policy could
- * let its creator insert and read it back). The owner and superusers
+ * let its creator insert and read it back); and dozor_sync_grant, which
+ * changes role memberships as the grant rows say (partition management,
+ * src/partitions.sql, runs as the owner too). The owner and superusers
  * bypass row-level security as usual; ingest therefore works for every
  * project, and only for the project of the key it is given.
  *
@@ -97,7 +105,8 @@ $$;
 
 GRANT USAGE ON SCHEMA dozor TO dozor_viewer;
 GRANT SELECT ON dozor.tracked_users, dozor.sessions, dozor.event_batches, dozor.markers,
-                dozor.project_grants, dozor.my_grants, dozor.my_projects, dozor.session_tombstones
+                dozor.project_grants, dozor.my_grants, dozor.my_projects, dozor.session_tombstones,
+                dozor.session_keys
     TO dozor_viewer;
 
 -- Every column of dozor.projects but the key hash: the secrets are the
@@ -118,7 +127,7 @@ $$;
 -- admin's projects. (An admin can so set a hash of its own choosing for
 -- its own project; no other project is reachable.)
 GRANT UPDATE (key_hash) ON dozor.projects TO dozor_admin;
-GRANT DELETE ON dozor.sessions, dozor.tracked_users TO dozor_admin;
+GRANT DELETE ON dozor.sessions, dozor.tracked_users, dozor.session_keys TO dozor_admin;
 -- for SELECT ... FOR UPDATE only: see the policy admin_lock
 GRANT UPDATE (id) ON dozor.sessions TO dozor_admin;
 GRANT INSERT (project_id, role, level), UPDATE (level), DELETE ON dozor.project_grants TO dozor_admin;
@@ -157,6 +166,8 @@ BEGIN
             ('dozor_cursor_ts_key', 'public'), ('dozor_cursor_encode', 'public'),
             ('dozor_cursor_decode', 'public'), ('dozor_check_page_limit', 'public'),
             ('dozor_day', 'public'), ('dozor_partition_name', 'public'),
+            ('dozor_project_role', 'public'), ('dozor_may', 'public'),
+            ('dozor_is_distributed', 'public'),
             ('dozor_ingest', 'ingest'), ('dozor_cancel_session', 'ingest'),
             ('dozor_session_batches', 'viewer'), ('dozor_events', 'viewer'),
             ('dozor_keyframes', 'viewer'),
@@ -170,7 +181,8 @@ BEGIN
             ('dozor_grant', 'admin'), ('dozor_revoke', 'admin'),
             ('dozor_require_project_admin', 'admin'), ('dozor_erase_user', 'admin'),
             ('dozor_tombstone_session', 'admin'), ('dozor_expire_tombstones', 'admin'),
-            ('dozor_lock', 'admin'), ('dozor_storage', 'admin')
+            ('dozor_lock', 'admin'), ('dozor_storage', 'admin'),
+            ('dozor_sync_grant', 'admin')
         ) AS c (name, class) ON c.name = p.proname
         WHERE d.classid = 'pg_catalog.pg_proc'::regclass
           AND d.refclassid = 'pg_catalog.pg_extension'::regclass

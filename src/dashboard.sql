@@ -148,7 +148,8 @@ $$;
 -- Rows carry the tracked user's external id and traits, and next_cursor.
 -- The list is a walk down one (project_id, <key>, id) index per project,
 -- a page at most from each, merged: the cost is a page per project in
--- scope, whatever the number of sessions.
+-- scope, whatever the number of sessions. (On Citus a page at most from
+-- each shard, merged by the coordinator.)
 CREATE FUNCTION @extschema@.dozor_sessions(
     project_ids bigint[] DEFAULT NULL,
     since timestamptz DEFAULT pg_catalog.now() - interval '90 days',
@@ -185,6 +186,7 @@ DECLARE
     search_uuid uuid;
     conds text[] := '{}';
     projects text;
+    page text;
     q text;
 BEGIN
     col := CASE sort_key WHEN 'date' THEN 'created_at' WHEN 'duration' THEN 'duration'
@@ -240,30 +242,45 @@ BEGIN
         conds := conds || 's.active_ms >= $7'::text;
     END IF;
 
-    projects := CASE WHEN dozor_sessions.project_ids IS NULL
-                     THEN '(SELECT p.id FROM dozor.projects p)'
-                     ELSE '(SELECT DISTINCT x.id FROM pg_catalog.unnest($1) AS x(id))' END;
+    IF @extschema@.dozor_is_distributed() THEN
+        -- On Citus: a top-N of every shard, merged by the coordinator (a
+        -- lateral walk per project cannot be pushed down to the shards).
+        page := pg_catalog.format($q$
+            SELECT s.* FROM dozor.sessions s
+            WHERE %1$s%2$s
+            ORDER BY s.%4$I %3$s, s.id %3$s
+            LIMIT $11$q$,
+            CASE WHEN dozor_sessions.project_ids IS NULL THEN 'true' ELSE 's.project_id = ANY ($1)' END,
+            (SELECT pg_catalog.string_agg(E'\n              AND ' || c, '') FROM pg_catalog.unnest(conds) AS c),
+            dir, col);
+    ELSE
+        projects := CASE WHEN dozor_sessions.project_ids IS NULL
+                         THEN '(SELECT p.id FROM dozor.projects p)'
+                         ELSE '(SELECT DISTINCT x.id FROM pg_catalog.unnest($1) AS x(id))' END;
+        page := pg_catalog.format($q$
+            SELECT s.* FROM %1$s AS p
+            CROSS JOIN LATERAL (
+                SELECT s.* FROM dozor.sessions s
+                WHERE s.project_id = p.id%2$s
+                ORDER BY s.%4$I %3$s, s.id %3$s
+                LIMIT $11) AS s
+            ORDER BY s.%4$I %3$s, s.id %3$s
+            LIMIT $11$q$,
+            projects,
+            (SELECT pg_catalog.string_agg(E'\n                  AND ' || c, '') FROM pg_catalog.unnest(conds) AS c),
+            dir, col);
+    END IF;
     -- The page is cut before the users are joined: at most page_limit
     -- probes of tracked_users, however many users there are.
     q := pg_catalog.format($q$
         SELECT s.id, s.external_id, s.project_id, s.url, s.started_at, s.ended_at, s.duration,
                s.event_count, s.active_ms, s.click_count, s.console_error_count, s.page_count,
                s.created_at, s.tracked_user_id, u.external_id, u.traits,
-               @extschema@.dozor_cursor_encode('sessions', %3$L, %4$L, %5$s, s.id::text)
-        FROM (
-            SELECT s.* FROM %1$s AS p
-            CROSS JOIN LATERAL (
-                SELECT s.* FROM dozor.sessions s
-                WHERE s.project_id = p.id%2$s
-                ORDER BY s.%6$I %4$s, s.id %4$s
-                LIMIT $11) AS s
-            ORDER BY s.%6$I %4$s, s.id %4$s
-            LIMIT $11) AS s
+               @extschema@.dozor_cursor_encode('sessions', %2$L, %3$L, %4$s, s.id::text)
+        FROM (%1$s) AS s
         LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
-        ORDER BY s.%6$I %4$s, s.id %4$s$q$,
-        projects,
-        (SELECT pg_catalog.string_agg(E'\n                  AND ' || c, '') FROM pg_catalog.unnest(conds) AS c),
-        sort_key, dir, key_expr, col);
+        ORDER BY s.%5$I %3$s, s.id %3$s$q$,
+        page, sort_key, dir, key_expr, col);
     RETURN QUERY EXECUTE q
         USING dozor_sessions.project_ids, dozor_sessions.since, search_text,
               dozor_sessions.min_events, dozor_sessions.min_duration, dozor_sessions.visited,
@@ -278,9 +295,16 @@ COMMENT ON FUNCTION @extschema@.dozor_sessions(bigint[], timestamptz, text, text
 -- user and markers, as one object; NULL when there is no such session.
 CREATE FUNCTION @extschema@.dozor_session(session_id bigint)
 RETURNS jsonb
-LANGUAGE sql STABLE STRICT SECURITY INVOKER
+LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    j jsonb;
+BEGIN
+    -- Two statements, not one with the markers as a subquery: on Citus
+    -- this runs on the session's worker, where a query on a shard may not
+    -- call a function that reads another table (dozor_stream_markers).
+    -- (jsonb orders keys itself: the object is the same either way.)
     SELECT pg_catalog.jsonb_build_object(
         'id', s.id, 'projectId', s.project_id, 'sessionId', s.external_id,
         'url', s.url, 'referrer', s.referrer, 'userAgent', s.user_agent,
@@ -295,12 +319,19 @@ AS $$
             'pathnames', pg_catalog.to_jsonb(s.pathnames), 'firstUrl', s.first_url,
             'sizeBytes', s.size_bytes),
         'trackedUser', CASE WHEN u.id IS NULL THEN NULL ELSE pg_catalog.jsonb_build_object(
-            'id', u.id, 'userId', u.external_id, 'traits', u.traits) END,
-        'markers', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.ord)
-            FROM @extschema@.dozor_stream_markers(s.id) WITH ORDINALITY AS m ("timestamp", kind, data, ord)), '[]'::jsonb))
+            'id', u.id, 'userId', u.external_id, 'traits', u.traits) END)
+    INTO j
     FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
-    WHERE s.id = dozor_session.session_id
+    WHERE s.id = dozor_session.session_id;
+    IF j IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN j || pg_catalog.jsonb_build_object('markers', COALESCE((
+        SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                   'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.ord)
+        FROM @extschema@.dozor_stream_markers(dozor_session.session_id) WITH ORDINALITY
+             AS m ("timestamp", kind, data, ord)), '[]'::jsonb));
+END
 $$;
 COMMENT ON FUNCTION @extschema@.dozor_session(bigint) IS
     'GET /api/sessions/{id}: the session row, its activity summary, tracked user and markers as one JSON object; NULL when not visible.';
@@ -311,16 +342,23 @@ COMMENT ON FUNCTION @extschema@.dozor_session(bigint) IS
 CREATE FUNCTION @extschema@.dozor_sessions_summary(project_ids bigint[] DEFAULT NULL)
 RETURNS TABLE (total_sessions bigint, total_duration bigint, avg_duration numeric,
                sessions_last_24h bigint)
-LANGUAGE sql STABLE SECURITY INVOKER
+LANGUAGE plpgsql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT pg_catalog.count(*),
-           COALESCE(pg_catalog.sum(s.duration), 0)::bigint,
-           COALESCE(pg_catalog.round(pg_catalog.avg(s.duration), 2), 0),
-           pg_catalog.count(*) FILTER (WHERE s.created_at >= pg_catalog.now() - interval '24 hours')
-    FROM dozor.sessions s
-    WHERE dozor_sessions_summary.project_ids IS NULL
-       OR s.project_id = ANY (dozor_sessions_summary.project_ids)
+DECLARE
+    day_ago timestamptz := pg_catalog.now() - interval '24 hours';
+BEGIN
+    -- PL/pgSQL, not SQL: Citus plans no query of a SQL function that uses
+    -- its parameters
+    RETURN QUERY
+        SELECT pg_catalog.count(*),
+               COALESCE(pg_catalog.sum(s.duration), 0)::bigint,
+               COALESCE(pg_catalog.round(pg_catalog.avg(s.duration), 2), 0),
+               pg_catalog.count(*) FILTER (WHERE s.created_at >= day_ago)
+        FROM dozor.sessions s
+        WHERE dozor_sessions_summary.project_ids IS NULL
+           OR s.project_id = ANY (dozor_sessions_summary.project_ids);
+END
 $$;
 COMMENT ON FUNCTION @extschema@.dozor_sessions_summary(bigint[]) IS
     'Counts and totals over the caller''s sessions, per project.';
@@ -355,6 +393,7 @@ DECLARE
     cur_id bigint;
     value_json jsonb;
     conds text[] := '{}';
+    activity text;
     q text;
 BEGIN
     PERFORM @extschema@.dozor_check_page_limit(dozor_tracked_users.page_limit);
@@ -392,18 +431,28 @@ BEGIN
         FROM @extschema@.dozor_cursor_decode(dozor_tracked_users.cursor, ARRAY['users'], true) d;
         conds := conds || '(COALESCE(a.last_seen, ''-infinity''), u.id) < ($5, $6)'::text;
     END IF;
-    q := pg_catalog.format($q$
-        SELECT u.id, u.project_id, u.external_id, u.traits, u.created_at, u.updated_at,
-               a.last_seen, a.session_count,
-               @extschema@.dozor_cursor_encode('users',
-                   @extschema@.dozor_cursor_ts_key(COALESCE(a.last_seen, '-infinity')), u.id::text)
-        FROM dozor.tracked_users u
+    -- Each user's last seen and session count: probed per user on a single
+    -- node; on Citus (where a lateral subquery cannot reach the shards from
+    -- a reference table) one pass over the sessions, grouped by user.
+    activity := CASE WHEN @extschema@.dozor_is_distributed() THEN $a$
+        LEFT JOIN (
+            SELECT s.tracked_user_id, pg_catalog.max(s.ended_at) AS last_seen, pg_catalog.count(*) AS session_count
+            FROM dozor.sessions s WHERE s.tracked_user_id IS NOT NULL
+            GROUP BY s.tracked_user_id) AS a ON a.tracked_user_id = u.id$a$
+        ELSE $a$
         CROSS JOIN LATERAL (
             SELECT pg_catalog.max(s.ended_at) AS last_seen, pg_catalog.count(*) AS session_count
-            FROM dozor.sessions s WHERE s.tracked_user_id = u.id) AS a
+            FROM dozor.sessions s WHERE s.tracked_user_id = u.id) AS a$a$ END;
+    q := pg_catalog.format($q$
+        SELECT u.id, u.project_id, u.external_id, u.traits, u.created_at, u.updated_at,
+               a.last_seen, COALESCE(a.session_count, 0),
+               @extschema@.dozor_cursor_encode('users',
+                   @extschema@.dozor_cursor_ts_key(COALESCE(a.last_seen, '-infinity')), u.id::text)
+        FROM dozor.tracked_users u%s
         WHERE true%s
         ORDER BY COALESCE(a.last_seen, '-infinity') DESC, u.id DESC
         LIMIT $7$q$,
+        activity,
         (SELECT pg_catalog.string_agg(E'\n          AND ' || c, '') FROM pg_catalog.unnest(conds) AS c));
     RETURN QUERY EXECUTE q
         USING dozor_tracked_users.project_ids, dozor_tracked_users.trait_key,
@@ -506,6 +555,12 @@ DECLARE
         '@extschema@.dozor_drop_expired_days(timestamptz)', 'EXECUTE');
     -- sessions with ids in [2^37, day_ids) are in whole expired days
     day_ids bigint := 0;
+    uuids uuid[];
+    ids bigint[];
+    -- Citus locks rows only in queries of one shard: distributed, a chunk
+    -- waits for an ingest holding one of its rows instead of skipping it
+    lock_clause text := CASE WHEN @extschema@.dozor_is_distributed() THEN ''
+                             ELSE 'FOR UPDATE SKIP LOCKED' END;
 BEGIN
     IF retention IS NULL THEN
         RAISE EXCEPTION 'retention must not be NULL' USING ERRCODE = '22023';
@@ -525,20 +580,27 @@ BEGIN
         last_id := 0;
         LOOP
             n := NULL;
-            WITH gone AS (
-                DELETE FROM dozor.sessions s
-                WHERE s.id IN (
-                    SELECT c.id FROM dozor.sessions c
-                    WHERE c.project_id = project AND c.created_at < cutoff
-                      AND (c.created_at, c.id) > (last_at, last_id)
-                      AND NOT (c.id >= 137438953472 AND c.id < day_ids)
-                    ORDER BY c.created_at, c.id
-                    LIMIT chunk
-                    FOR UPDATE SKIP LOCKED)
-                RETURNING s.created_at, s.id)
-            SELECT pg_catalog.count(*) OVER (), g.created_at, g.id INTO n, last_at, last_id
-            FROM gone g ORDER BY g.created_at DESC, g.id DESC LIMIT 1;
+            EXECUTE pg_catalog.format($q$
+                WITH gone AS (
+                    DELETE FROM dozor.sessions s
+                    WHERE s.id IN (
+                        SELECT c.id FROM dozor.sessions c
+                        WHERE c.project_id = $1 AND c.created_at < $2
+                          AND (c.created_at, c.id) > ($3, $4)
+                          AND NOT (c.id >= 137438953472 AND c.id < $5)
+                        ORDER BY c.created_at, c.id
+                        LIMIT $6
+                        %s)
+                    RETURNING s.created_at, s.id, s.external_id)
+                SELECT pg_catalog.count(*) OVER (), g.created_at, g.id,
+                       pg_catalog.array_agg(g.external_id) OVER (), pg_catalog.array_agg(g.id) OVER ()
+                FROM gone g ORDER BY g.created_at DESC, g.id DESC LIMIT 1$q$, lock_clause)
+            INTO n, last_at, last_id, uuids, ids
+            USING project, cutoff, last_at, last_id, day_ids, chunk;
             EXIT WHEN n IS NULL;
+            -- their keys (whole days' keys go with the days)
+            DELETE FROM dozor.session_keys k
+            WHERE k.project_id = project AND k.external_id = ANY (uuids) AND k.session_id = ANY (ids);
             total := total + n;
         END LOOP;
     END LOOP;

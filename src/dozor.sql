@@ -50,13 +50,10 @@ CREATE INDEX ON dozor.project_grants (role);
 SELECT pg_catalog.pg_extension_config_dump('dozor.project_grants', '');
 
 -- The grants that reach the current role (directly or through role
--- membership). Every policy reads the grants through this view: it runs
--- with its owner's rights, so it reads dozor.project_grants past that
--- table's own policies (no recursion), while current_user is still the
--- querying role. security_barrier keeps a caller's leaky function from
--- seeing the grants of other roles. The policies probe it by project
--- (EXISTS ... WHERE project_id = ...), which the planner runs as a primary
--- key lookup per row, or hashes once when many rows are read.
+-- membership). It runs with its owner's rights, so it reads
+-- dozor.project_grants past that table's own policies, while current_user
+-- is still the querying role; security_barrier keeps a caller's leaky
+-- function from seeing the grants of other roles.
 CREATE VIEW dozor.my_grants WITH (security_barrier) AS
     SELECT g.project_id, g.role, g.level
     FROM dozor.project_grants g
@@ -70,15 +67,52 @@ CREATE VIEW dozor.my_projects AS
     FROM dozor.my_grants v
     GROUP BY v.project_id;
 
--- Row-level security of both (the policies read the grants through the views):
--- a role sees exactly its projects and writes only where it is admin.
+-- The policies do not read the grants. dozor_grant mirrors each grant into
+-- membership of one of the project's two NOLOGIN roles (dozor_sync_grant:
+-- dozor_<tag>_p<id>_viewer and _admin, the admin role a member of the
+-- viewer role), and every policy tests only that membership (dozor_may).
+-- A policy so reads no table, which is what Citus requires of policies on
+-- distributed tables (no subqueries), and it holds on every node of a
+-- cluster: roles and memberships are cluster-wide, and Citus propagates
+-- them to the workers. The per-row cost is one role-membership test (a
+-- cached lookup), about what the old probe of the grants cost.
+
+-- The per-project role of a level. Roles are per PostgreSQL cluster,
+-- projects per database: the tag (from the database's name, which is the
+-- same on every node of a Citus cluster) keeps two databases' project 1 apart.
+CREATE FUNCTION @extschema@.dozor_project_role(project_id bigint, level text)
+RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY INVOKER
+AS $$
+    SELECT 'dozor_' || pg_catalog.substr(pg_catalog.md5(pg_catalog.current_database()), 1, 8)
+           || '_p' || project_id || CASE WHEN level = 'admin' THEN '_admin' ELSE '_viewer' END
+$$;
+COMMENT ON FUNCTION @extschema@.dozor_project_role(bigint, text) IS
+    'The NOLOGIN role whose members see (viewer) or manage (admin) a project; dozor_grant maintains the memberships.';
+
+-- Whether the current role reaches the project at the level ('viewer' or
+-- 'admin'; an admin reaches it as viewer too): the test of every policy.
+-- One expression, so that the planner inlines it into the policy.
+CREATE FUNCTION @extschema@.dozor_may(project_id bigint, level text)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
+AS $$
+    SELECT COALESCE(pg_catalog.pg_has_role(CURRENT_USER,
+               pg_catalog.to_regrole(@extschema@.dozor_project_role(project_id, level))::oid, 'MEMBER'),
+           false)
+$$;
+COMMENT ON FUNCTION @extschema@.dozor_may(bigint, text) IS
+    'Whether the current role may see (level viewer) or manage (admin) a project: the test of every row-level security policy.';
+
+-- Row-level security of both: a role sees exactly its projects and writes
+-- only where it is admin.
 ALTER TABLE dozor.projects ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON dozor.projects FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = projects.id));
+    USING (@extschema@.dozor_may(projects.id, 'viewer'));
 -- dozor_rotate_api_key
 CREATE POLICY admin_update ON dozor.projects FOR UPDATE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = projects.id AND v.level = 'admin'))
-    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = projects.id AND v.level = 'admin'));
+    USING (@extschema@.dozor_may(projects.id, 'admin'))
+    WITH CHECK (@extschema@.dozor_may(projects.id, 'admin'));
 
 -- Everyone sees the grants that reach it; an admin sees and manages every
 -- grant of its projects.
@@ -87,14 +121,14 @@ CREATE POLICY admin_update ON dozor.projects FOR UPDATE
 ALTER TABLE dozor.project_grants ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON dozor.project_grants FOR SELECT
     USING (pg_catalog.pg_has_role(CURRENT_USER, project_grants.role::oid, 'MEMBER')
-           OR EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
+           OR @extschema@.dozor_may(project_grants.project_id, 'admin'));
 CREATE POLICY admin_insert ON dozor.project_grants FOR INSERT
-    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
+    WITH CHECK (@extschema@.dozor_may(project_grants.project_id, 'admin'));
 CREATE POLICY admin_update ON dozor.project_grants FOR UPDATE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'))
-    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
+    USING (@extschema@.dozor_may(project_grants.project_id, 'admin'))
+    WITH CHECK (@extschema@.dozor_may(project_grants.project_id, 'admin'));
 CREATE POLICY admin_delete ON dozor.project_grants FOR DELETE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = project_grants.project_id AND v.level = 'admin'));
+    USING (@extschema@.dozor_may(project_grants.project_id, 'admin'));
 
 CREATE TABLE dozor.tracked_users (
     id          bigint PRIMARY KEY DEFAULT pg_catalog.nextval('dozor.tracked_users_id_seq'),
@@ -111,9 +145,9 @@ SELECT pg_catalog.pg_extension_config_dump('dozor.tracked_users', '');
 SELECT pg_catalog.pg_extension_config_dump('dozor.tracked_users_id_seq', '');
 ALTER TABLE dozor.tracked_users ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON dozor.tracked_users FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = tracked_users.project_id));
+    USING (@extschema@.dozor_may(tracked_users.project_id, 'viewer'));
 CREATE POLICY admin_delete ON dozor.tracked_users FOR DELETE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = tracked_users.project_id AND v.level = 'admin'));
+    USING (@extschema@.dozor_may(tracked_users.project_id, 'admin'));
 
 -- The UTC day of a moment: days since 1970-01-01.
 CREATE FUNCTION @extschema@.dozor_day(ts timestamptz)
@@ -183,17 +217,41 @@ SELECT pg_catalog.pg_extension_config_dump('dozor.sessions', '');
 SELECT pg_catalog.pg_extension_config_dump('dozor.sessions_id_seq', '');
 ALTER TABLE dozor.sessions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON dozor.sessions FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = sessions.project_id));
+    USING (@extschema@.dozor_may(sessions.project_id, 'viewer'));
 -- dozor_delete_session, dozor_cleanup; batches and markers go by cascade
 CREATE POLICY admin_delete ON dozor.sessions FOR DELETE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = sessions.project_id AND v.level = 'admin'));
+    USING (@extschema@.dozor_may(sessions.project_id, 'admin'));
 -- dozor_cleanup picks what to delete with SELECT ... FOR UPDATE SKIP
 -- LOCKED, which needs UPDATE privilege and passes the UPDATE policy's
 -- USING. WITH CHECK (false) makes that privilege good for locking only:
 -- every actual UPDATE by a role under the policies fails.
 CREATE POLICY admin_lock ON dozor.sessions FOR UPDATE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = sessions.project_id AND v.level = 'admin'))
+    USING (@extschema@.dozor_may(sessions.project_id, 'admin'))
     WITH CHECK (false);
+
+-- The session of a client's session uuid in a project: ingest finds a
+-- session by this primary key, and creates one when there is none. A table
+-- of its own because on Citus dozor.sessions is distributed by id, and a
+-- unique key there must include id (dozor_distribute drops the sessions'
+-- unique key on (project_id, external_id)); this one is distributed by
+-- external_id. A key may outlive its session (dozor_delete_session leaves
+-- it): ingest then gives the uuid a new session, as it would without the
+-- key. Cancel, erasure and retention delete keys with their sessions.
+CREATE TABLE dozor.session_keys (
+    external_id uuid NOT NULL,
+    project_id  bigint NOT NULL REFERENCES dozor.projects (id) ON DELETE CASCADE,
+    session_id  bigint NOT NULL,
+    PRIMARY KEY (external_id, project_id)
+);
+-- retention deletes the keys of whole days by session id range
+CREATE INDEX ON dozor.session_keys (session_id);
+SELECT pg_catalog.pg_extension_config_dump('dozor.session_keys', '');
+ALTER TABLE dozor.session_keys ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.session_keys FOR SELECT
+    USING (@extschema@.dozor_may(session_keys.project_id, 'viewer'));
+-- dozor_erase_user, dozor_cleanup
+CREATE POLICY admin_delete ON dozor.session_keys FOR DELETE
+    USING (@extschema@.dozor_may(session_keys.project_id, 'admin'));
 
 -- Batches and markers are range-partitioned by session id, one partition
 -- per day of session creation (src/partitions.sql makes and drops them):
@@ -228,6 +286,9 @@ CREATE TABLE dozor.event_batches (
     -- their union over the batches is the session's activity whatever the
     -- arrival order
     active_ranges   int8multirange NOT NULL DEFAULT '{}',
+    -- the session's project (written by ingest): row-level security tests
+    -- it without a subquery, which Citus would refuse
+    project_id      bigint NOT NULL,
     PRIMARY KEY (session_id, id),
     UNIQUE (session_id, content_hash)
 ) PARTITION BY RANGE (session_id);
@@ -238,12 +299,10 @@ ALTER TABLE dozor.event_batches ALTER COLUMN data SET STORAGE EXTERNAL;
 ALTER TABLE dozor.event_batches ALTER COLUMN event_index SET STORAGE MAIN;
 SELECT pg_catalog.pg_extension_config_dump('dozor.event_batches', '');
 SELECT pg_catalog.pg_extension_config_dump('dozor.event_batches_id_seq', '');
--- EXISTS on the session (under its own policy): the planner probes the
--- session's primary key per row, or hashes the visible sessions when that
--- is cheaper.
+-- By the session's project, stored in the row: no probe of the session.
 ALTER TABLE dozor.event_batches ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON dozor.event_batches FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = event_batches.session_id));
+    USING (@extschema@.dozor_may(event_batches.project_id, 'viewer'));
 
 CREATE TABLE dozor.markers (
     id          bigint NOT NULL DEFAULT pg_catalog.nextval('dozor.markers_id_seq'),
@@ -256,6 +315,8 @@ CREATE TABLE dozor.markers (
     timestamp   bigint NOT NULL,
     kind        text NOT NULL,
     data        jsonb,
+    -- the session's project, for row-level security (as in event_batches)
+    project_id  bigint NOT NULL,
     PRIMARY KEY (session_id, id)
 ) PARTITION BY RANGE (session_id);
 CREATE INDEX ON dozor.markers (session_id, kind, timestamp);
@@ -264,7 +325,7 @@ SELECT pg_catalog.pg_extension_config_dump('dozor.markers', '');
 SELECT pg_catalog.pg_extension_config_dump('dozor.markers_id_seq', '');
 ALTER TABLE dozor.markers ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON dozor.markers FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.sessions s WHERE s.id = markers.session_id));
+    USING (@extschema@.dozor_may(markers.project_id, 'viewer'));
 
 -- Sessions the SDK cancelled (dozor_cancel_session) or a person's erasure
 -- removed (dozor_erase_user): a batch for one of them is acknowledged and
@@ -283,14 +344,14 @@ SELECT pg_catalog.pg_extension_config_dump('dozor.session_tombstones', '');
 -- (dozor_cleanup) in its projects; the SDK's cancel runs as the owner.
 ALTER TABLE dozor.session_tombstones ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON dozor.session_tombstones FOR SELECT
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id));
+    USING (@extschema@.dozor_may(session_tombstones.project_id, 'viewer'));
 CREATE POLICY admin_insert ON dozor.session_tombstones FOR INSERT
-    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
+    WITH CHECK (@extschema@.dozor_may(session_tombstones.project_id, 'admin'));
 CREATE POLICY admin_update ON dozor.session_tombstones FOR UPDATE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'))
-    WITH CHECK (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
+    USING (@extschema@.dozor_may(session_tombstones.project_id, 'admin'))
+    WITH CHECK (@extschema@.dozor_may(session_tombstones.project_id, 'admin'));
 CREATE POLICY admin_delete ON dozor.session_tombstones FOR DELETE
-    USING (EXISTS (SELECT FROM dozor.my_grants v WHERE v.project_id = session_tombstones.project_id AND v.level = 'admin'));
+    USING (@extschema@.dozor_may(session_tombstones.project_id, 'admin'));
 
 
 -------------------------------------------------------------------------------
@@ -342,26 +403,7 @@ RETURNS bytea
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SECURITY INVOKER
 AS $$ SELECT pg_catalog.sha256(pg_catalog.convert_to(api_key, 'UTF8')) $$;
 
--- Creates a project; its API key is returned here and never again.
--- Runs as the extension owner: a new project has no grants yet, so no
--- policy could let its creator insert it and read it back (src/access.sql).
-CREATE FUNCTION @extschema@.dozor_create_project(name text)
-RETURNS TABLE (project_id bigint, api_key text)
-LANGUAGE plpgsql VOLATILE STRICT
-SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    new_key text := @extschema@.dozor_new_api_key();
-BEGIN
-    INSERT INTO dozor.projects (name, key_hash)
-    VALUES (dozor_create_project.name, @extschema@.dozor_api_key_hash(new_key))
-    RETURNING id INTO project_id;
-    api_key := new_key;
-    RETURN NEXT;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.dozor_create_project(text) IS
-    'Creates a project and returns its API key, shown this once; a non-superuser creator is granted admin on it.';
+-- dozor_create_project: with the grants below (it grants the new project).
 
 -- Replaces a project's API key; the old key stops working at once.
 CREATE FUNCTION @extschema@.dozor_rotate_api_key(project_id bigint)
@@ -423,8 +465,7 @@ BEGIN
         RETURN;
     END IF;
     -- one answer whether the project does not exist or is someone else's
-    IF NOT EXISTS (SELECT FROM dozor.my_projects v
-                   WHERE v.project_id = dozor_require_project_admin.project_id AND v.level = 'admin') THEN
+    IF NOT @extschema@.dozor_may(dozor_require_project_admin.project_id, 'admin') THEN
         RAISE EXCEPTION 'permission denied for project %', project_id
             USING ERRCODE = '42501',
                   HINT = 'Only superusers and roles granted admin on the project can manage its grants.';
@@ -454,13 +495,14 @@ BEGIN
     INSERT INTO dozor.project_grants AS g (project_id, role, level)
     VALUES (dozor_grant.project_id, dozor_grant.role, dozor_grant.level)
     ON CONFLICT ON CONSTRAINT project_grants_pkey DO UPDATE SET level = EXCLUDED.level;
+    PERFORM @extschema@.dozor_sync_grant(dozor_grant.project_id, dozor_grant.role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.dozor_grant(bigint, regrole, text) IS
     'Grants a project to a role as viewer or admin (admins of the project).';
 
 -- Removes a role's grant on a project; true when there was one. Takes
--- effect at once: the policies read the grants in every query.
+-- effect at once: the policies test the memberships in every query.
 CREATE FUNCTION @extschema@.dozor_revoke(project_id bigint, role regrole)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
@@ -473,26 +515,77 @@ BEGIN
     PERFORM @extschema@.dozor_require_project_admin(dozor_revoke.project_id);
     DELETE FROM dozor.project_grants g
     WHERE g.project_id = dozor_revoke.project_id AND g.role = dozor_revoke.role;
-    RETURN FOUND;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM @extschema@.dozor_sync_grant(dozor_revoke.project_id, dozor_revoke.role);
+    RETURN true;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.dozor_revoke(bigint, regrole) IS
     'Removes a role''s grant on a project; true when there was one.';
 
--- A project created by a non-superuser is granted to it as admin.
--- dozor_create_project runs as the extension owner, so current_user here
+-- Makes the role memberships of a role's grant on a project match its row
+-- in dozor.project_grants (none when there is no row), creating the
+-- project's two roles when missing: what the policies test (dozor_may).
+-- Runs as the extension owner (it changes memberships), but only copies
+-- what the row says, and the caller wrote the row under the policies, by
+-- its own admin grant.
+CREATE FUNCTION @extschema@.dozor_sync_grant(project_id bigint, role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    viewer text := @extschema@.dozor_project_role(project_id, 'viewer');
+    admin text := @extschema@.dozor_project_role(project_id, 'admin');
+    lvl text;
+    r text;
+BEGIN
+    IF pg_catalog.to_regrole(viewer) IS NULL THEN
+        EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', viewer);
+    END IF;
+    IF pg_catalog.to_regrole(admin) IS NULL THEN
+        EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', admin);
+        EXECUTE pg_catalog.format('GRANT %I TO %I', viewer, admin);
+    END IF;
+    -- a role that no longer exists has no memberships to change
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles x WHERE x.oid = role::oid) THEN
+        RETURN;
+    END IF;
+    SELECT g.level INTO lvl FROM dozor.project_grants g
+    WHERE g.project_id = dozor_sync_grant.project_id AND g.role = dozor_sync_grant.role;
+    FOREACH r IN ARRAY ARRAY[viewer, admin] LOOP
+        IF r = @extschema@.dozor_project_role(project_id, lvl) THEN
+            IF NOT EXISTS (SELECT FROM pg_catalog.pg_auth_members m
+                           WHERE m.roleid = r::regrole AND m.member = role::oid) THEN
+                EXECUTE pg_catalog.format('GRANT %I TO %s', r, role);
+            END IF;
+        ELSIF EXISTS (SELECT FROM pg_catalog.pg_auth_members m
+                      WHERE m.roleid = r::regrole AND m.member = role::oid) THEN
+            EXECUTE pg_catalog.format('REVOKE %I FROM %s', r, role);
+        END IF;
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.dozor_sync_grant(bigint, regrole) IS
+    'Internal: makes a role''s memberships in a project''s roles match its grant (dozor_grant and dozor_revoke call it).';
+
+-- The creator of a project, granted it as admin by dozor_create_project.
+-- dozor_create_project runs as the extension owner, so current_user there
 -- is the owner, and SQL offers no "caller of the SECURITY DEFINER
 -- function". The session's active role is the next best thing: SET ROLE's
 -- role (PostgREST's SET LOCAL ROLE included), or else the login role. It
 -- is the caller whenever a client calls dozor_create_project, which is the
--- only way a non-superuser inserts a project; only when another SECURITY
+-- only way a non-superuser makes a project; only when another SECURITY
 -- DEFINER function calls it does the grant go to the session's role rather
 -- than to that function's owner. The role must have dozor_admin's
--- privileges (which give the EXECUTE); otherwise, and for superusers, the
--- project starts without grants.
-CREATE FUNCTION @extschema@.dozor_grant_new_project()
-RETURNS trigger
-LANGUAGE plpgsql SECURITY INVOKER
+-- privileges (which give the EXECUTE); otherwise, and for superusers,
+-- NULL: the project starts without grants. (0.1.0 did this in a trigger on
+-- dozor.projects; Citus cannot make a table with triggers a reference table.)
+CREATE FUNCTION @extschema@.dozor_project_creator()
+RETURNS regrole
+LANGUAGE plpgsql STABLE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -507,15 +600,41 @@ BEGIN
     IF creator IS NOT NULL
        AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = creator)
        AND pg_catalog.pg_has_role(creator::oid, 'dozor_admin', 'USAGE') THEN
-        INSERT INTO dozor.project_grants (project_id, role, level)
-        VALUES (NEW.id, creator, 'admin');
+        RETURN creator;
     END IF;
     RETURN NULL;
 END
 $$;
 
-CREATE TRIGGER grant_new_project AFTER INSERT ON dozor.projects
-FOR EACH ROW EXECUTE FUNCTION @extschema@.dozor_grant_new_project();
+-- Creates a project; its API key is returned here and never again. Runs
+-- as the extension owner: a new project has no grants yet, so no policy
+-- could let its creator insert it and read it back. The project's roles
+-- are made here, and a non-superuser creator is granted it as admin (see
+-- dozor_project_creator).
+CREATE FUNCTION @extschema@.dozor_create_project(name text)
+RETURNS TABLE (project_id bigint, api_key text)
+LANGUAGE plpgsql VOLATILE STRICT
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_key text := @extschema@.dozor_new_api_key();
+    creator regrole := @extschema@.dozor_project_creator();
+BEGIN
+    INSERT INTO dozor.projects (name, key_hash)
+    VALUES (dozor_create_project.name, @extschema@.dozor_api_key_hash(new_key))
+    RETURNING id INTO project_id;
+    IF creator IS NOT NULL THEN
+        INSERT INTO dozor.project_grants (project_id, role, level)
+        VALUES (dozor_create_project.project_id, creator, 'admin');
+    END IF;
+    PERFORM @extschema@.dozor_sync_grant(dozor_create_project.project_id,
+                                         COALESCE(creator, 'dozor_admin'::regrole));
+    api_key := new_key;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.dozor_create_project(text) IS
+    'Creates a project and returns its API key, shown this once; a non-superuser creator is granted admin on it.';
 
 -------------------------------------------------------------------------------
 -- Ingest (src/ingest.c does the parsing; this does the writes)
@@ -654,17 +773,29 @@ DECLARE
     url_at bigint;
     start_moved boolean := false;
     new_start timestamptz;
+    cur_count integer;
+    cur_start timestamptz;
+    cur_end timestamptz;
+    cur_url text;
+    ranges int8multirange;
+    user_traits jsonb;
+    page_n integer;
+    page_paths text[];
+    page_first text;
+    at_now timestamptz := pg_catalog.now();
 BEGIN
     IF b.event_count > 0 THEN
         first_at := @extschema@.dozor_ms_to_timestamptz(b.first_timestamp);
         last_at := @extschema@.dozor_ms_to_timestamptz(b.last_timestamp);
     ELSE
-        first_at := pg_catalog.now();
+        first_at := at_now;
         last_at := first_at;
     END IF;
 
     -- A cancelled or erased session stays so (see dozor_lock for the race);
     -- a batch that identifies a user locks the user first, as erasure does.
+    -- The session's lock also makes parallel first batches of one session
+    -- take turns: the second finds the session the first made.
     IF b.user_id IS NOT NULL THEN
         PERFORM @extschema@.dozor_lock('user', project, b.user_id);
     END IF;
@@ -674,33 +805,73 @@ BEGIN
         RETURN NULL;
     END IF;
 
-    -- A new session may need today's partitions. Only after the session's
-    -- lock: making a partition holds it ACCESS EXCLUSIVE to commit, and a
-    -- cancel holding that lock (its DELETE cascades through every
-    -- partition) must not be waited for while holding it.
-    PERFORM @extschema@.dozor_ensure_today();
+    -- Find the session by its key (dozor.session_keys), and lock its row,
+    -- reading what the fold below needs: a dashboard delete of the session
+    -- waits for this batch. FOR UPDATE, not a no-op update: it leaves no
+    -- row version behind, and it takes only ROW SHARE on dozor.sessions,
+    -- which making a partition below (when the key outlived its session)
+    -- does not wait for. Every statement here touches one session or one
+    -- key, so that on Citus each goes to one shard (README "Distributing
+    -- with Citus").
+    SELECT k.session_id INTO sid FROM dozor.session_keys k
+    WHERE k.external_id = b.session_id AND k.project_id = project;
+    IF sid IS NOT NULL THEN
+        SELECT s.event_count, s.started_at, s.ended_at, s.url
+        INTO cur_count, cur_start, cur_end, cur_url
+        FROM dozor.sessions s WHERE s.id = sid
+        FOR UPDATE;
+        IF NOT FOUND THEN
+            sid := NULL;    -- the key outlived its session: a new one
+        END IF;
+    END IF;
 
-    -- Create the session (metadata and counts are filled in below), or
-    -- lock the existing row with a no-op update so that concurrent batches
-    -- of one session serialize here.
-    INSERT INTO dozor.sessions AS s (project_id, external_id, started_at, ended_at)
-    VALUES (project, b.session_id, first_at, last_at)
-    ON CONFLICT (project_id, external_id) DO UPDATE SET project_id = s.project_id
-    RETURNING s.id INTO sid;
+    IF sid IS NULL THEN
+        -- A new session may need today's partitions: made before this
+        -- transaction writes anything (src/partitions.sql), and only after
+        -- the session's lock: making a partition holds it ACCESS EXCLUSIVE
+        -- to commit, and a cancel holding that lock (its DELETE cascades
+        -- through every partition) must not be waited for while holding it.
+        -- A batch of a known session skips it.
+        PERFORM @extschema@.dozor_ensure_today();
+        sid := @extschema@.dozor_next_session_id();
+        INSERT INTO dozor.session_keys AS k (external_id, project_id, session_id)
+        VALUES (b.session_id, project, sid)
+        ON CONFLICT ON CONSTRAINT session_keys_pkey DO UPDATE SET session_id = EXCLUDED.session_id;
+        -- (metadata and counts are filled in below)
+        INSERT INTO dozor.sessions (id, project_id, external_id, started_at, ended_at)
+        VALUES (sid, project, b.session_id, first_at, last_at)
+        ON CONFLICT DO NOTHING;
+        IF FOUND THEN
+            cur_count := 0;
+            cur_start := first_at;
+            cur_end := last_at;
+        ELSE
+            -- A session stored without its key (a bulk load): adopt it.
+            -- (Single node only: dozor_distribute drops the unique key on
+            -- (project_id, external_id) that this conflicted with.)
+            UPDATE dozor.sessions s SET project_id = s.project_id
+            WHERE s.project_id = project AND s.external_id = b.session_id
+            RETURNING s.id, s.event_count, s.started_at, s.ended_at, s.url
+            INTO STRICT sid, cur_count, cur_start, cur_end, cur_url;
+            UPDATE dozor.session_keys k SET session_id = sid
+            WHERE k.external_id = b.session_id AND k.project_id = project;
+        END IF;
+    END IF;
 
     IF b.event_count > 0 THEN
+        -- computed here: on Citus an INSERT of one row takes VALUES
+        ranges := COALESCE((SELECT pg_catalog.range_agg(@extschema@.dozor_activity_run(r.lo, r.hi))
+                            FROM ROWS FROM (pg_catalog.unnest(b.active_starts), pg_catalog.unnest(b.active_ends)) AS r(lo, hi)),
+                           '{}');
         INSERT INTO dozor.event_batches
             (session_id, first_timestamp, last_timestamp, event_count, data,
              raw_bytes, event_index, console_count, content_hash, click_count,
              keypress_count, mouse_activity_count, console_log_count,
-             console_warn_count, console_error_count, active_ranges)
-        SELECT sid, b.first_timestamp, b.last_timestamp, b.event_count, b.data,
-               b.raw_bytes, b.event_index, b.console_count, b.content_hash, b.click_count,
-               b.keypress_count, b.mouse_activity_count, b.console_log_count,
-               b.console_warn_count, b.console_error_count,
-               COALESCE((SELECT pg_catalog.range_agg(@extschema@.dozor_activity_run(r.lo, r.hi))
-                         FROM ROWS FROM (pg_catalog.unnest(b.active_starts), pg_catalog.unnest(b.active_ends)) AS r(lo, hi)),
-                        '{}')
+             console_warn_count, console_error_count, active_ranges, project_id)
+        VALUES (sid, b.first_timestamp, b.last_timestamp, b.event_count, b.data,
+                b.raw_bytes, b.event_index, b.console_count, b.content_hash, b.click_count,
+                b.keypress_count, b.mouse_activity_count, b.console_log_count,
+                b.console_warn_count, b.console_error_count, ranges, project)
         ON CONFLICT (session_id, content_hash) DO NOTHING
         RETURNING id INTO bid;
         IF bid IS NULL THEN
@@ -710,11 +881,18 @@ BEGIN
         -- Fold the batch into the session: widen the window (a session that
         -- had no events yet takes this batch's window instead of the time of
         -- its first ping), add the counts, merge the activity.
+        IF cur_count = 0 THEN
+            new_start := first_at;
+        ELSE
+            new_start := LEAST(cur_start, first_at);
+            last_at := GREATEST(cur_end, last_at);
+        END IF;
+        start_moved := new_start <> cur_start;
         UPDATE dozor.sessions s SET
-            started_at = w.started_at,
-            ended_at = w.ended_at,
+            started_at = new_start,
+            ended_at = last_at,
             -- capped: a hostile window of centuries must not fail the batch
-            duration = LEAST(pg_catalog.round(EXTRACT(epoch FROM w.ended_at - w.started_at)), 2147483647),
+            duration = LEAST(pg_catalog.round(EXTRACT(epoch FROM last_at - new_start)), 2147483647),
             event_count = s.event_count + b.event_count,
             click_count = s.click_count + b.click_count,
             keypress_count = s.keypress_count + b.keypress_count,
@@ -722,17 +900,10 @@ BEGIN
             console_log_count = s.console_log_count + b.console_log_count,
             console_warn_count = s.console_warn_count + b.console_warn_count,
             console_error_count = s.console_error_count + b.console_error_count,
-            active_ranges = w.active_ranges,
-            active_ms = @extschema@.dozor_active_ms(w.active_ranges),
+            active_ranges = s.active_ranges + ranges,
+            active_ms = @extschema@.dozor_active_ms(s.active_ranges + ranges),
             size_bytes = s.size_bytes + pg_catalog.length(b.data)
-        FROM dozor.sessions cur
-        JOIN dozor.event_batches eb ON eb.session_id = sid AND eb.id = bid
-        CROSS JOIN LATERAL (SELECT
-            CASE WHEN cur.event_count = 0 THEN first_at ELSE LEAST(cur.started_at, first_at) END AS started_at,
-            CASE WHEN cur.event_count = 0 THEN last_at ELSE GREATEST(cur.ended_at, last_at) END AS ended_at,
-            cur.active_ranges + eb.active_ranges AS active_ranges) w
-        WHERE s.id = sid AND cur.id = sid
-        RETURNING w.started_at <> cur.started_at, w.started_at INTO start_moved, new_start;
+        WHERE s.id = sid;
 
         -- The session's url marker stays at the session's start when a late
         -- batch moves the start earlier, whatever order batches arrive in.
@@ -746,48 +917,66 @@ BEGIN
     -- first batch; later when that batch was lost or overtaken), with the
     -- session's url as a marker at its start (kept there above), ahead of
     -- event markers of the same millisecond.
-    IF b.has_metadata THEN
+    IF b.has_metadata AND cur_url IS NULL THEN
         UPDATE dozor.sessions s SET url = b.url, referrer = b.referrer, user_agent = b.user_agent,
             screen_width = b.screen_width, screen_height = b.screen_height, language = b.language
         WHERE s.id = sid AND s.url IS NULL
-        RETURNING (EXTRACT(epoch FROM s.started_at) * 1000)::bigint INTO url_at;
+        RETURNING s.started_at INTO new_start;
         IF FOUND THEN
-            INSERT INTO dozor.markers (session_id, timestamp, kind, data)
-            VALUES (sid, url_at, 'url', pg_catalog.jsonb_build_object('url', b.url, 'pathname', b.url_pathname));
+            url_at := (EXTRACT(epoch FROM new_start) * 1000)::bigint;
+            INSERT INTO dozor.markers (session_id, timestamp, kind, data, project_id)
+            VALUES (sid, url_at, 'url', pg_catalog.jsonb_build_object('url', b.url, 'pathname', b.url_pathname), project);
         END IF;
     END IF;
 
     IF bid IS NOT NULL THEN
-        INSERT INTO dozor.markers (session_id, batch_id, event_index, timestamp, kind, data)
-        SELECT sid, bid, m.i, m.t, m.k, m.d::jsonb
+        INSERT INTO dozor.markers (session_id, batch_id, event_index, timestamp, kind, data, project_id)
+        SELECT sid, bid, m.i, m.t, m.k, m.d::jsonb, project
         FROM ROWS FROM (pg_catalog.unnest(b.marker_index), pg_catalog.unnest(b.marker_timestamp),
                         pg_catalog.unnest(b.marker_kind), pg_catalog.unnest(b.marker_data)) AS m(i, t, k, d);
     END IF;
 
-    -- Pages visited, from the url markers (only when this call added one).
+    -- Pages visited, from the url markers (only when this call added one);
+    -- read, then written: on Citus an UPDATE takes no subquery.
     IF url_at IS NOT NULL OR start_moved OR 'url' = ANY (b.marker_kind) THEN
-        UPDATE dozor.sessions s SET (page_count, pathnames, first_url) = (
-            SELECT pg_catalog.count(*)::integer,
-                   COALESCE(pg_catalog.array_agg(v.pathname ORDER BY v.first_seen) FILTER (WHERE v.first_visit), '{}'),
-                   (pg_catalog.array_agg(v.url ORDER BY v.ord))[1]
-            FROM (SELECT m.ord, m.data->>'url' AS url, m.data->>'pathname' AS pathname,
-                         pg_catalog.min(m.ord) OVER (PARTITION BY m.data->>'pathname') AS first_seen,
-                         pg_catalog.row_number() OVER (PARTITION BY m.data->>'pathname' ORDER BY m.ord) = 1 AS first_visit
-                  FROM @extschema@.dozor_stream_markers(sid, 'url') WITH ORDINALITY AS m ("timestamp", kind, data, ord)
-                  WHERE pg_catalog.jsonb_typeof(m.data->'pathname') = 'string' AND m.data->>'pathname' <> '') v)
+        SELECT pg_catalog.count(*)::integer,
+               COALESCE(pg_catalog.array_agg(v.pathname ORDER BY v.first_seen) FILTER (WHERE v.first_visit), '{}'),
+               (pg_catalog.array_agg(v.url ORDER BY v.ord))[1]
+        INTO page_n, page_paths, page_first
+        FROM (SELECT m.ord, m.data->>'url' AS url, m.data->>'pathname' AS pathname,
+                     pg_catalog.min(m.ord) OVER (PARTITION BY m.data->>'pathname') AS first_seen,
+                     pg_catalog.row_number() OVER (PARTITION BY m.data->>'pathname' ORDER BY m.ord) = 1 AS first_visit
+              FROM @extschema@.dozor_stream_markers(sid, 'url') WITH ORDINALITY AS m ("timestamp", kind, data, ord)
+              WHERE pg_catalog.jsonb_typeof(m.data->'pathname') = 'string' AND m.data->>'pathname' <> '') v;
+        UPDATE dozor.sessions s SET page_count = page_n, pathnames = page_paths, first_url = page_first
         WHERE s.id = sid;
     END IF;
 
     IF b.user_id IS NOT NULL THEN
-        INSERT INTO dozor.tracked_users AS u (project_id, external_id, traits)
-        VALUES (project, b.user_id, b.traits::jsonb)
-        ON CONFLICT (project_id, external_id) DO UPDATE
-            SET traits = COALESCE(EXCLUDED.traits, u.traits), updated_at = pg_catalog.now()
-        RETURNING u.id INTO uid;
-        UPDATE dozor.sessions SET tracked_user_id = uid WHERE id = sid;
+        -- Written only when the person is new or their traits change, not
+        -- per batch: on Citus this is a reference table, and each write of
+        -- one is a two-phase commit on every node.
+        SELECT u.id, u.traits INTO uid, user_traits FROM dozor.tracked_users u
+        WHERE u.project_id = project AND u.external_id = b.user_id;
+        IF uid IS NULL OR (b.traits IS NOT NULL AND b.traits::jsonb IS DISTINCT FROM user_traits) THEN
+            INSERT INTO dozor.tracked_users AS u (project_id, external_id, traits)
+            VALUES (project, b.user_id, b.traits::jsonb)
+            ON CONFLICT (project_id, external_id) DO UPDATE
+                -- a value, not now(): Citus wants DO UPDATE immutable
+                SET traits = COALESCE(EXCLUDED.traits, u.traits), updated_at = at_now
+            RETURNING u.id INTO uid;
+        END IF;
+        UPDATE dozor.sessions s SET tracked_user_id = uid
+        WHERE s.id = sid AND s.tracked_user_id IS DISTINCT FROM uid;
     END IF;
 
-    UPDATE dozor.projects SET last_used_at = pg_catalog.now() WHERE id = project;
+    -- "Last used" to within 5 minutes (docs/SPEC.md §3, effect 7), not per
+    -- batch: the project row is every session's, and on Citus a reference
+    -- table, whose every write is a two-phase commit on every node.
+    IF NOT EXISTS (SELECT FROM dozor.projects p
+                   WHERE p.id = project AND p.last_used_at >= at_now - interval '5 minutes') THEN
+        UPDATE dozor.projects p SET last_used_at = at_now WHERE p.id = project;
+    END IF;
     RETURN sid;
 END
 $$;
@@ -803,11 +992,28 @@ RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    sid bigint;
+    at_now timestamptz := pg_catalog.now();
 BEGIN
     PERFORM @extschema@.dozor_lock('session', project_id, session_id::text);
     INSERT INTO dozor.session_tombstones AS t (project_id, external_id)
     VALUES (dozor_tombstone_session.project_id, dozor_tombstone_session.session_id)
-    ON CONFLICT ON CONSTRAINT session_tombstones_pkey DO UPDATE SET created_at = pg_catalog.now();
+    -- a value, not now(): Citus wants DO UPDATE immutable
+    ON CONFLICT ON CONSTRAINT session_tombstones_pkey DO UPDATE SET created_at = at_now;
+    DELETE FROM dozor.session_keys k
+    WHERE k.external_id = dozor_tombstone_session.session_id
+      AND k.project_id = dozor_tombstone_session.project_id
+    RETURNING k.session_id INTO sid;
+    IF sid IS NOT NULL THEN
+        -- by id: on Citus one shard
+        DELETE FROM dozor.sessions s
+        WHERE s.id = sid AND s.project_id = dozor_tombstone_session.project_id;
+        IF FOUND THEN
+            RETURN true;
+        END IF;
+    END IF;
+    -- a session stored without its key (a bulk load)
     DELETE FROM dozor.sessions s
     WHERE s.project_id = dozor_tombstone_session.project_id
       AND s.external_id = dozor_tombstone_session.session_id;
@@ -863,12 +1069,18 @@ COMMENT ON FUNCTION @extschema@.dozor_cancel_session(text, uuid) IS
     'POST /api/sessions/cancel: deletes the key''s project''s session by uuid and leaves a tombstone, so batches still in flight are discarded.';
 
 -- Dashboard-side delete by internal id; true when a session was deleted.
+-- Its key stays (see dozor.session_keys). PL/pgSQL, not SQL: on Citus this
+-- runs on the session's worker, and Citus plans no SQL function's
+-- parameters there.
 CREATE FUNCTION @extschema@.dozor_delete_session(session_id bigint)
 RETURNS boolean
-LANGUAGE sql VOLATILE STRICT SECURITY INVOKER
+LANGUAGE plpgsql VOLATILE STRICT SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
-    WITH gone AS (DELETE FROM dozor.sessions s WHERE s.id = dozor_delete_session.session_id RETURNING 1)
-    SELECT EXISTS (SELECT 1 FROM gone)
+BEGIN
+    DELETE FROM dozor.sessions s WHERE s.id = dozor_delete_session.session_id;
+    RETURN FOUND;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.dozor_delete_session(bigint) IS
     'Dashboard delete of a session by id (admins); true when one was deleted. Leaves no tombstone.';
@@ -1014,16 +1226,23 @@ CREATE TYPE @extschema@.dozor_marker AS ("timestamp" bigint, kind text, data jso
 -- initial url marker first, then batch order (first_timestamp, id) and
 -- position in the batch, exactly as dozor_events and dozor_history order
 -- events, whatever order the batches arrived in. Callers keep the order
--- with WITH ORDINALITY (which also keeps this from being inlined).
+-- with WITH ORDINALITY. PL/pgSQL, not SQL: Citus plans no query of a SQL
+-- function that uses its parameters (and so the type: an OUT parameter
+-- could not be named kind as well).
 CREATE FUNCTION @extschema@.dozor_stream_markers(session_id bigint, kind text DEFAULT NULL)
-RETURNS TABLE ("timestamp" bigint, kind text, data jsonb)
-LANGUAGE sql STABLE SECURITY INVOKER
+RETURNS SETOF @extschema@.dozor_marker
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT m.timestamp, m.kind, m.data
-    FROM dozor.markers m
-    LEFT JOIN dozor.event_batches b ON b.session_id = $1 AND b.id = m.batch_id
-    WHERE m.session_id = $1 AND ($2 IS NULL OR m.kind = $2)
-    ORDER BY m.timestamp, m.batch_id IS NOT NULL, b.first_timestamp, m.batch_id, m.event_index, m.id
+BEGIN
+    RETURN QUERY
+        SELECT m.timestamp, m.kind, m.data
+        FROM dozor.markers m
+        LEFT JOIN dozor.event_batches b ON b.session_id = dozor_stream_markers.session_id AND b.id = m.batch_id
+        WHERE m.session_id = dozor_stream_markers.session_id
+          AND (dozor_stream_markers.kind IS NULL OR m.kind = dozor_stream_markers.kind)
+        ORDER BY m.timestamp, m.batch_id IS NOT NULL, b.first_timestamp, m.batch_id, m.event_index, m.id;
+END
 $$;
 
 -- Markers of a session by timestamp; kind filter: NULL or '' (all), url, identity.

@@ -18,9 +18,10 @@
  * sessions in flight. Creators take turns on one advisory lock.
  *
  * Ingest never meets a missing partition: dozor_ingest calls
- * dozor_ensure_today() before its first write, and a new session is always
- * a session of today (the id's day is now()'s, the same now() for the whole
- * transaction). It runs before ingest locks dozor.sessions, so a creator
+ * dozor_ensure_today() when it creates a session, before its first write
+ * (a batch of a known session goes to the session's day, made when the
+ * session was), and a new session is always a session of today (the id's
+ * day is now()'s, the same now() for the whole transaction). It runs before ingest locks dozor.sessions, so a creator
  * waiting for other ingests' writes of dozor.sessions holds none itself.
  * dozor_maintain() makes the next days ahead, so that normally the first
  * ingest of a day finds its partitions ready.
@@ -82,7 +83,8 @@ END
 $$;
 
 -- Today's partitions, made if missing (the fast path is two catalog
--- lookups). dozor_ingest calls this before it writes anything.
+-- lookups). dozor_ingest calls this when it creates a session, before it
+-- writes anything.
 CREATE FUNCTION @extschema@.dozor_ensure_today()
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -205,8 +207,9 @@ BEGIN
 
     -- 0.1.0's rows: dozor_cleanup deletes them session by session; the
     -- emptied partitions then go as a whole.
+    -- (SELECT 1: on Citus a multi-shard subquery must return a column)
     IF pg_catalog.to_regclass('dozor.event_batches_legacy') IS NOT NULL
-       AND NOT EXISTS (SELECT FROM dozor.sessions s WHERE s.id < 137438953472) THEN
+       AND NOT EXISTS (SELECT 1 FROM dozor.sessions s WHERE s.id < 137438953472) THEN
         PERFORM pg_catalog.set_config('lock_timeout', '500ms', true);
         BEGIN
             DROP TABLE IF EXISTS dozor.markers_legacy, dozor.event_batches_legacy;
@@ -242,6 +245,8 @@ BEGIN
         EXIT WHEN n = 0;
         total := total + n;
     END LOOP;
+    -- and their keys (dozor.session_keys), by the same range
+    DELETE FROM dozor.session_keys k WHERE k.session_id >= 137438953472 AND k.session_id < upto;
     RETURN total;
 END
 $$;

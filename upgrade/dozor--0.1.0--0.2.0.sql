@@ -12,7 +12,8 @@
  *   3. functions: those 0.2.0 dropped, added or changed, each exactly as
  *      in the install script
  *   4. partitioned storage: batches and markers by session day
- *   5. every function's grants, as the install script gives them
+ *   5. keys and policies a Citus cluster can distribute
+ *   6. every function's grants, as the install script gives them
  */
 \echo Use "ALTER EXTENSION dozor UPDATE TO '0.2.0'" to load this file. \quit
 
@@ -160,8 +161,7 @@ BEGIN
         RETURN;
     END IF;
     -- one answer whether the project does not exist or is someone else's
-    IF NOT EXISTS (SELECT FROM dozor.my_projects v
-                   WHERE v.project_id = dozor_require_project_admin.project_id AND v.level = 'admin') THEN
+    IF NOT @extschema@.dozor_may(dozor_require_project_admin.project_id, 'admin') THEN
         RAISE EXCEPTION 'permission denied for project %', project_id
             USING ERRCODE = '42501',
                   HINT = 'Only superusers and roles granted admin on the project can manage its grants.';
@@ -189,11 +189,12 @@ BEGIN
     INSERT INTO dozor.project_grants AS g (project_id, role, level)
     VALUES (dozor_grant.project_id, dozor_grant.role, dozor_grant.level)
     ON CONFLICT ON CONSTRAINT project_grants_pkey DO UPDATE SET level = EXCLUDED.level;
+    PERFORM @extschema@.dozor_sync_grant(dozor_grant.project_id, dozor_grant.role);
 END
 $$;
 
 -- Removes a role's grant on a project; true when there was one. Takes
--- effect at once: the policies read the grants in every query.
+-- effect at once: the policies test the memberships in every query.
 CREATE OR REPLACE FUNCTION @extschema@.dozor_revoke(project_id bigint, role regrole)
 RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
@@ -206,7 +207,11 @@ BEGIN
     PERFORM @extschema@.dozor_require_project_admin(dozor_revoke.project_id);
     DELETE FROM dozor.project_grants g
     WHERE g.project_id = dozor_revoke.project_id AND g.role = dozor_revoke.role;
-    RETURN FOUND;
+    IF NOT FOUND THEN
+        RETURN false;
+    END IF;
+    PERFORM @extschema@.dozor_sync_grant(dozor_revoke.project_id, dozor_revoke.role);
+    RETURN true;
 END
 $$;
 
@@ -287,17 +292,29 @@ DECLARE
     url_at bigint;
     start_moved boolean := false;
     new_start timestamptz;
+    cur_count integer;
+    cur_start timestamptz;
+    cur_end timestamptz;
+    cur_url text;
+    ranges int8multirange;
+    user_traits jsonb;
+    page_n integer;
+    page_paths text[];
+    page_first text;
+    at_now timestamptz := pg_catalog.now();
 BEGIN
     IF b.event_count > 0 THEN
         first_at := @extschema@.dozor_ms_to_timestamptz(b.first_timestamp);
         last_at := @extschema@.dozor_ms_to_timestamptz(b.last_timestamp);
     ELSE
-        first_at := pg_catalog.now();
+        first_at := at_now;
         last_at := first_at;
     END IF;
 
     -- A cancelled or erased session stays so (see dozor_lock for the race);
     -- a batch that identifies a user locks the user first, as erasure does.
+    -- The session's lock also makes parallel first batches of one session
+    -- take turns: the second finds the session the first made.
     IF b.user_id IS NOT NULL THEN
         PERFORM @extschema@.dozor_lock('user', project, b.user_id);
     END IF;
@@ -307,33 +324,73 @@ BEGIN
         RETURN NULL;
     END IF;
 
-    -- A new session may need today's partitions. Only after the session's
-    -- lock: making a partition holds it ACCESS EXCLUSIVE to commit, and a
-    -- cancel holding that lock (its DELETE cascades through every
-    -- partition) must not be waited for while holding it.
-    PERFORM @extschema@.dozor_ensure_today();
+    -- Find the session by its key (dozor.session_keys), and lock its row,
+    -- reading what the fold below needs: a dashboard delete of the session
+    -- waits for this batch. FOR UPDATE, not a no-op update: it leaves no
+    -- row version behind, and it takes only ROW SHARE on dozor.sessions,
+    -- which making a partition below (when the key outlived its session)
+    -- does not wait for. Every statement here touches one session or one
+    -- key, so that on Citus each goes to one shard (README "Distributing
+    -- with Citus").
+    SELECT k.session_id INTO sid FROM dozor.session_keys k
+    WHERE k.external_id = b.session_id AND k.project_id = project;
+    IF sid IS NOT NULL THEN
+        SELECT s.event_count, s.started_at, s.ended_at, s.url
+        INTO cur_count, cur_start, cur_end, cur_url
+        FROM dozor.sessions s WHERE s.id = sid
+        FOR UPDATE;
+        IF NOT FOUND THEN
+            sid := NULL;    -- the key outlived its session: a new one
+        END IF;
+    END IF;
 
-    -- Create the session (metadata and counts are filled in below), or
-    -- lock the existing row with a no-op update so that concurrent batches
-    -- of one session serialize here.
-    INSERT INTO dozor.sessions AS s (project_id, external_id, started_at, ended_at)
-    VALUES (project, b.session_id, first_at, last_at)
-    ON CONFLICT (project_id, external_id) DO UPDATE SET project_id = s.project_id
-    RETURNING s.id INTO sid;
+    IF sid IS NULL THEN
+        -- A new session may need today's partitions: made before this
+        -- transaction writes anything (src/partitions.sql), and only after
+        -- the session's lock: making a partition holds it ACCESS EXCLUSIVE
+        -- to commit, and a cancel holding that lock (its DELETE cascades
+        -- through every partition) must not be waited for while holding it.
+        -- A batch of a known session skips it.
+        PERFORM @extschema@.dozor_ensure_today();
+        sid := @extschema@.dozor_next_session_id();
+        INSERT INTO dozor.session_keys AS k (external_id, project_id, session_id)
+        VALUES (b.session_id, project, sid)
+        ON CONFLICT ON CONSTRAINT session_keys_pkey DO UPDATE SET session_id = EXCLUDED.session_id;
+        -- (metadata and counts are filled in below)
+        INSERT INTO dozor.sessions (id, project_id, external_id, started_at, ended_at)
+        VALUES (sid, project, b.session_id, first_at, last_at)
+        ON CONFLICT DO NOTHING;
+        IF FOUND THEN
+            cur_count := 0;
+            cur_start := first_at;
+            cur_end := last_at;
+        ELSE
+            -- A session stored without its key (a bulk load): adopt it.
+            -- (Single node only: dozor_distribute drops the unique key on
+            -- (project_id, external_id) that this conflicted with.)
+            UPDATE dozor.sessions s SET project_id = s.project_id
+            WHERE s.project_id = project AND s.external_id = b.session_id
+            RETURNING s.id, s.event_count, s.started_at, s.ended_at, s.url
+            INTO STRICT sid, cur_count, cur_start, cur_end, cur_url;
+            UPDATE dozor.session_keys k SET session_id = sid
+            WHERE k.external_id = b.session_id AND k.project_id = project;
+        END IF;
+    END IF;
 
     IF b.event_count > 0 THEN
+        -- computed here: on Citus an INSERT of one row takes VALUES
+        ranges := COALESCE((SELECT pg_catalog.range_agg(@extschema@.dozor_activity_run(r.lo, r.hi))
+                            FROM ROWS FROM (pg_catalog.unnest(b.active_starts), pg_catalog.unnest(b.active_ends)) AS r(lo, hi)),
+                           '{}');
         INSERT INTO dozor.event_batches
             (session_id, first_timestamp, last_timestamp, event_count, data,
              raw_bytes, event_index, console_count, content_hash, click_count,
              keypress_count, mouse_activity_count, console_log_count,
-             console_warn_count, console_error_count, active_ranges)
-        SELECT sid, b.first_timestamp, b.last_timestamp, b.event_count, b.data,
-               b.raw_bytes, b.event_index, b.console_count, b.content_hash, b.click_count,
-               b.keypress_count, b.mouse_activity_count, b.console_log_count,
-               b.console_warn_count, b.console_error_count,
-               COALESCE((SELECT pg_catalog.range_agg(@extschema@.dozor_activity_run(r.lo, r.hi))
-                         FROM ROWS FROM (pg_catalog.unnest(b.active_starts), pg_catalog.unnest(b.active_ends)) AS r(lo, hi)),
-                        '{}')
+             console_warn_count, console_error_count, active_ranges, project_id)
+        VALUES (sid, b.first_timestamp, b.last_timestamp, b.event_count, b.data,
+                b.raw_bytes, b.event_index, b.console_count, b.content_hash, b.click_count,
+                b.keypress_count, b.mouse_activity_count, b.console_log_count,
+                b.console_warn_count, b.console_error_count, ranges, project)
         ON CONFLICT (session_id, content_hash) DO NOTHING
         RETURNING id INTO bid;
         IF bid IS NULL THEN
@@ -343,11 +400,18 @@ BEGIN
         -- Fold the batch into the session: widen the window (a session that
         -- had no events yet takes this batch's window instead of the time of
         -- its first ping), add the counts, merge the activity.
+        IF cur_count = 0 THEN
+            new_start := first_at;
+        ELSE
+            new_start := LEAST(cur_start, first_at);
+            last_at := GREATEST(cur_end, last_at);
+        END IF;
+        start_moved := new_start <> cur_start;
         UPDATE dozor.sessions s SET
-            started_at = w.started_at,
-            ended_at = w.ended_at,
+            started_at = new_start,
+            ended_at = last_at,
             -- capped: a hostile window of centuries must not fail the batch
-            duration = LEAST(pg_catalog.round(EXTRACT(epoch FROM w.ended_at - w.started_at)), 2147483647),
+            duration = LEAST(pg_catalog.round(EXTRACT(epoch FROM last_at - new_start)), 2147483647),
             event_count = s.event_count + b.event_count,
             click_count = s.click_count + b.click_count,
             keypress_count = s.keypress_count + b.keypress_count,
@@ -355,17 +419,10 @@ BEGIN
             console_log_count = s.console_log_count + b.console_log_count,
             console_warn_count = s.console_warn_count + b.console_warn_count,
             console_error_count = s.console_error_count + b.console_error_count,
-            active_ranges = w.active_ranges,
-            active_ms = @extschema@.dozor_active_ms(w.active_ranges),
+            active_ranges = s.active_ranges + ranges,
+            active_ms = @extschema@.dozor_active_ms(s.active_ranges + ranges),
             size_bytes = s.size_bytes + pg_catalog.length(b.data)
-        FROM dozor.sessions cur
-        JOIN dozor.event_batches eb ON eb.session_id = sid AND eb.id = bid
-        CROSS JOIN LATERAL (SELECT
-            CASE WHEN cur.event_count = 0 THEN first_at ELSE LEAST(cur.started_at, first_at) END AS started_at,
-            CASE WHEN cur.event_count = 0 THEN last_at ELSE GREATEST(cur.ended_at, last_at) END AS ended_at,
-            cur.active_ranges + eb.active_ranges AS active_ranges) w
-        WHERE s.id = sid AND cur.id = sid
-        RETURNING w.started_at <> cur.started_at, w.started_at INTO start_moved, new_start;
+        WHERE s.id = sid;
 
         -- The session's url marker stays at the session's start when a late
         -- batch moves the start earlier, whatever order batches arrive in.
@@ -379,48 +436,66 @@ BEGIN
     -- first batch; later when that batch was lost or overtaken), with the
     -- session's url as a marker at its start (kept there above), ahead of
     -- event markers of the same millisecond.
-    IF b.has_metadata THEN
+    IF b.has_metadata AND cur_url IS NULL THEN
         UPDATE dozor.sessions s SET url = b.url, referrer = b.referrer, user_agent = b.user_agent,
             screen_width = b.screen_width, screen_height = b.screen_height, language = b.language
         WHERE s.id = sid AND s.url IS NULL
-        RETURNING (EXTRACT(epoch FROM s.started_at) * 1000)::bigint INTO url_at;
+        RETURNING s.started_at INTO new_start;
         IF FOUND THEN
-            INSERT INTO dozor.markers (session_id, timestamp, kind, data)
-            VALUES (sid, url_at, 'url', pg_catalog.jsonb_build_object('url', b.url, 'pathname', b.url_pathname));
+            url_at := (EXTRACT(epoch FROM new_start) * 1000)::bigint;
+            INSERT INTO dozor.markers (session_id, timestamp, kind, data, project_id)
+            VALUES (sid, url_at, 'url', pg_catalog.jsonb_build_object('url', b.url, 'pathname', b.url_pathname), project);
         END IF;
     END IF;
 
     IF bid IS NOT NULL THEN
-        INSERT INTO dozor.markers (session_id, batch_id, event_index, timestamp, kind, data)
-        SELECT sid, bid, m.i, m.t, m.k, m.d::jsonb
+        INSERT INTO dozor.markers (session_id, batch_id, event_index, timestamp, kind, data, project_id)
+        SELECT sid, bid, m.i, m.t, m.k, m.d::jsonb, project
         FROM ROWS FROM (pg_catalog.unnest(b.marker_index), pg_catalog.unnest(b.marker_timestamp),
                         pg_catalog.unnest(b.marker_kind), pg_catalog.unnest(b.marker_data)) AS m(i, t, k, d);
     END IF;
 
-    -- Pages visited, from the url markers (only when this call added one).
+    -- Pages visited, from the url markers (only when this call added one);
+    -- read, then written: on Citus an UPDATE takes no subquery.
     IF url_at IS NOT NULL OR start_moved OR 'url' = ANY (b.marker_kind) THEN
-        UPDATE dozor.sessions s SET (page_count, pathnames, first_url) = (
-            SELECT pg_catalog.count(*)::integer,
-                   COALESCE(pg_catalog.array_agg(v.pathname ORDER BY v.first_seen) FILTER (WHERE v.first_visit), '{}'),
-                   (pg_catalog.array_agg(v.url ORDER BY v.ord))[1]
-            FROM (SELECT m.ord, m.data->>'url' AS url, m.data->>'pathname' AS pathname,
-                         pg_catalog.min(m.ord) OVER (PARTITION BY m.data->>'pathname') AS first_seen,
-                         pg_catalog.row_number() OVER (PARTITION BY m.data->>'pathname' ORDER BY m.ord) = 1 AS first_visit
-                  FROM @extschema@.dozor_stream_markers(sid, 'url') WITH ORDINALITY AS m ("timestamp", kind, data, ord)
-                  WHERE pg_catalog.jsonb_typeof(m.data->'pathname') = 'string' AND m.data->>'pathname' <> '') v)
+        SELECT pg_catalog.count(*)::integer,
+               COALESCE(pg_catalog.array_agg(v.pathname ORDER BY v.first_seen) FILTER (WHERE v.first_visit), '{}'),
+               (pg_catalog.array_agg(v.url ORDER BY v.ord))[1]
+        INTO page_n, page_paths, page_first
+        FROM (SELECT m.ord, m.data->>'url' AS url, m.data->>'pathname' AS pathname,
+                     pg_catalog.min(m.ord) OVER (PARTITION BY m.data->>'pathname') AS first_seen,
+                     pg_catalog.row_number() OVER (PARTITION BY m.data->>'pathname' ORDER BY m.ord) = 1 AS first_visit
+              FROM @extschema@.dozor_stream_markers(sid, 'url') WITH ORDINALITY AS m ("timestamp", kind, data, ord)
+              WHERE pg_catalog.jsonb_typeof(m.data->'pathname') = 'string' AND m.data->>'pathname' <> '') v;
+        UPDATE dozor.sessions s SET page_count = page_n, pathnames = page_paths, first_url = page_first
         WHERE s.id = sid;
     END IF;
 
     IF b.user_id IS NOT NULL THEN
-        INSERT INTO dozor.tracked_users AS u (project_id, external_id, traits)
-        VALUES (project, b.user_id, b.traits::jsonb)
-        ON CONFLICT (project_id, external_id) DO UPDATE
-            SET traits = COALESCE(EXCLUDED.traits, u.traits), updated_at = pg_catalog.now()
-        RETURNING u.id INTO uid;
-        UPDATE dozor.sessions SET tracked_user_id = uid WHERE id = sid;
+        -- Written only when the person is new or their traits change, not
+        -- per batch: on Citus this is a reference table, and each write of
+        -- one is a two-phase commit on every node.
+        SELECT u.id, u.traits INTO uid, user_traits FROM dozor.tracked_users u
+        WHERE u.project_id = project AND u.external_id = b.user_id;
+        IF uid IS NULL OR (b.traits IS NOT NULL AND b.traits::jsonb IS DISTINCT FROM user_traits) THEN
+            INSERT INTO dozor.tracked_users AS u (project_id, external_id, traits)
+            VALUES (project, b.user_id, b.traits::jsonb)
+            ON CONFLICT (project_id, external_id) DO UPDATE
+                -- a value, not now(): Citus wants DO UPDATE immutable
+                SET traits = COALESCE(EXCLUDED.traits, u.traits), updated_at = at_now
+            RETURNING u.id INTO uid;
+        END IF;
+        UPDATE dozor.sessions s SET tracked_user_id = uid
+        WHERE s.id = sid AND s.tracked_user_id IS DISTINCT FROM uid;
     END IF;
 
-    UPDATE dozor.projects SET last_used_at = pg_catalog.now() WHERE id = project;
+    -- "Last used" to within 5 minutes (docs/SPEC.md §3, effect 7), not per
+    -- batch: the project row is every session's, and on Citus a reference
+    -- table, whose every write is a two-phase commit on every node.
+    IF NOT EXISTS (SELECT FROM dozor.projects p
+                   WHERE p.id = project AND p.last_used_at >= at_now - interval '5 minutes') THEN
+        UPDATE dozor.projects p SET last_used_at = at_now WHERE p.id = project;
+    END IF;
     RETURN sid;
 END
 $$;
@@ -434,11 +509,28 @@ RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    sid bigint;
+    at_now timestamptz := pg_catalog.now();
 BEGIN
     PERFORM @extschema@.dozor_lock('session', project_id, session_id::text);
     INSERT INTO dozor.session_tombstones AS t (project_id, external_id)
     VALUES (dozor_tombstone_session.project_id, dozor_tombstone_session.session_id)
-    ON CONFLICT ON CONSTRAINT session_tombstones_pkey DO UPDATE SET created_at = pg_catalog.now();
+    -- a value, not now(): Citus wants DO UPDATE immutable
+    ON CONFLICT ON CONSTRAINT session_tombstones_pkey DO UPDATE SET created_at = at_now;
+    DELETE FROM dozor.session_keys k
+    WHERE k.external_id = dozor_tombstone_session.session_id
+      AND k.project_id = dozor_tombstone_session.project_id
+    RETURNING k.session_id INTO sid;
+    IF sid IS NOT NULL THEN
+        -- by id: on Citus one shard
+        DELETE FROM dozor.sessions s
+        WHERE s.id = sid AND s.project_id = dozor_tombstone_session.project_id;
+        IF FOUND THEN
+            RETURN true;
+        END IF;
+    END IF;
+    -- a session stored without its key (a bulk load)
     DELETE FROM dozor.sessions s
     WHERE s.project_id = dozor_tombstone_session.project_id
       AND s.external_id = dozor_tombstone_session.session_id;
@@ -602,16 +694,23 @@ LANGUAGE C STABLE SECURITY INVOKER;
 -- initial url marker first, then batch order (first_timestamp, id) and
 -- position in the batch, exactly as dozor_events and dozor_history order
 -- events, whatever order the batches arrived in. Callers keep the order
--- with WITH ORDINALITY (which also keeps this from being inlined).
+-- with WITH ORDINALITY. PL/pgSQL, not SQL: Citus plans no query of a SQL
+-- function that uses its parameters (and so the type: an OUT parameter
+-- could not be named kind as well).
 CREATE OR REPLACE FUNCTION @extschema@.dozor_stream_markers(session_id bigint, kind text DEFAULT NULL)
-RETURNS TABLE ("timestamp" bigint, kind text, data jsonb)
-LANGUAGE sql STABLE SECURITY INVOKER
+RETURNS SETOF @extschema@.dozor_marker
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT m.timestamp, m.kind, m.data
-    FROM dozor.markers m
-    LEFT JOIN dozor.event_batches b ON b.session_id = $1 AND b.id = m.batch_id
-    WHERE m.session_id = $1 AND ($2 IS NULL OR m.kind = $2)
-    ORDER BY m.timestamp, m.batch_id IS NOT NULL, b.first_timestamp, m.batch_id, m.event_index, m.id
+BEGIN
+    RETURN QUERY
+        SELECT m.timestamp, m.kind, m.data
+        FROM dozor.markers m
+        LEFT JOIN dozor.event_batches b ON b.session_id = dozor_stream_markers.session_id AND b.id = m.batch_id
+        WHERE m.session_id = dozor_stream_markers.session_id
+          AND (dozor_stream_markers.kind IS NULL OR m.kind = dozor_stream_markers.kind)
+        ORDER BY m.timestamp, m.batch_id IS NOT NULL, b.first_timestamp, m.batch_id, m.event_index, m.id;
+END
 $$;
 
 -- Markers of a session by timestamp; kind filter: NULL or '' (all), url, identity.
@@ -637,9 +736,16 @@ $$;
 -- user and markers, as one object; NULL when there is no such session.
 CREATE OR REPLACE FUNCTION @extschema@.dozor_session(session_id bigint)
 RETURNS jsonb
-LANGUAGE sql STABLE STRICT SECURITY INVOKER
+LANGUAGE plpgsql STABLE STRICT SECURITY INVOKER
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+    j jsonb;
+BEGIN
+    -- Two statements, not one with the markers as a subquery: on Citus
+    -- this runs on the session's worker, where a query on a shard may not
+    -- call a function that reads another table (dozor_stream_markers).
+    -- (jsonb orders keys itself: the object is the same either way.)
     SELECT pg_catalog.jsonb_build_object(
         'id', s.id, 'projectId', s.project_id, 'sessionId', s.external_id,
         'url', s.url, 'referrer', s.referrer, 'userAgent', s.user_agent,
@@ -654,12 +760,19 @@ AS $$
             'pathnames', pg_catalog.to_jsonb(s.pathnames), 'firstUrl', s.first_url,
             'sizeBytes', s.size_bytes),
         'trackedUser', CASE WHEN u.id IS NULL THEN NULL ELSE pg_catalog.jsonb_build_object(
-            'id', u.id, 'userId', u.external_id, 'traits', u.traits) END,
-        'markers', COALESCE((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
-                'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.ord)
-            FROM @extschema@.dozor_stream_markers(s.id) WITH ORDINALITY AS m ("timestamp", kind, data, ord)), '[]'::jsonb))
+            'id', u.id, 'userId', u.external_id, 'traits', u.traits) END)
+    INTO j
     FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
-    WHERE s.id = dozor_session.session_id
+    WHERE s.id = dozor_session.session_id;
+    IF j IS NULL THEN
+        RETURN NULL;
+    END IF;
+    RETURN j || pg_catalog.jsonb_build_object('markers', COALESCE((
+        SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
+                   'timestamp', m.timestamp, 'kind', m.kind, 'data', m.data) ORDER BY m.ord)
+        FROM @extschema@.dozor_stream_markers(dozor_session.session_id) WITH ORDINALITY
+             AS m ("timestamp", kind, data, ord)), '[]'::jsonb));
+END
 $$;
 
 -- Deletes the sessions created before now() - retention, with their
@@ -705,6 +818,12 @@ DECLARE
         '@extschema@.dozor_drop_expired_days(timestamptz)', 'EXECUTE');
     -- sessions with ids in [2^37, day_ids) are in whole expired days
     day_ids bigint := 0;
+    uuids uuid[];
+    ids bigint[];
+    -- Citus locks rows only in queries of one shard: distributed, a chunk
+    -- waits for an ingest holding one of its rows instead of skipping it
+    lock_clause text := CASE WHEN @extschema@.dozor_is_distributed() THEN ''
+                             ELSE 'FOR UPDATE SKIP LOCKED' END;
 BEGIN
     IF retention IS NULL THEN
         RAISE EXCEPTION 'retention must not be NULL' USING ERRCODE = '22023';
@@ -724,20 +843,27 @@ BEGIN
         last_id := 0;
         LOOP
             n := NULL;
-            WITH gone AS (
-                DELETE FROM dozor.sessions s
-                WHERE s.id IN (
-                    SELECT c.id FROM dozor.sessions c
-                    WHERE c.project_id = project AND c.created_at < cutoff
-                      AND (c.created_at, c.id) > (last_at, last_id)
-                      AND NOT (c.id >= 137438953472 AND c.id < day_ids)
-                    ORDER BY c.created_at, c.id
-                    LIMIT chunk
-                    FOR UPDATE SKIP LOCKED)
-                RETURNING s.created_at, s.id)
-            SELECT pg_catalog.count(*) OVER (), g.created_at, g.id INTO n, last_at, last_id
-            FROM gone g ORDER BY g.created_at DESC, g.id DESC LIMIT 1;
+            EXECUTE pg_catalog.format($q$
+                WITH gone AS (
+                    DELETE FROM dozor.sessions s
+                    WHERE s.id IN (
+                        SELECT c.id FROM dozor.sessions c
+                        WHERE c.project_id = $1 AND c.created_at < $2
+                          AND (c.created_at, c.id) > ($3, $4)
+                          AND NOT (c.id >= 137438953472 AND c.id < $5)
+                        ORDER BY c.created_at, c.id
+                        LIMIT $6
+                        %s)
+                    RETURNING s.created_at, s.id, s.external_id)
+                SELECT pg_catalog.count(*) OVER (), g.created_at, g.id,
+                       pg_catalog.array_agg(g.external_id) OVER (), pg_catalog.array_agg(g.id) OVER ()
+                FROM gone g ORDER BY g.created_at DESC, g.id DESC LIMIT 1$q$, lock_clause)
+            INTO n, last_at, last_id, uuids, ids
+            USING project, cutoff, last_at, last_id, day_ids, chunk;
             EXIT WHEN n IS NULL;
+            -- their keys (whole days' keys go with the days)
+            DELETE FROM dozor.session_keys k
+            WHERE k.project_id = project AND k.external_id = ANY (uuids) AND k.session_id = ANY (ids);
             total := total + n;
         END LOOP;
     END LOOP;
@@ -795,7 +921,8 @@ END
 $$;
 
 -- Today's partitions, made if missing (the fast path is two catalog
--- lookups). dozor_ingest calls this before it writes anything.
+-- lookups). dozor_ingest calls this when it creates a session, before it
+-- writes anything.
 CREATE OR REPLACE FUNCTION @extschema@.dozor_ensure_today()
 RETURNS void
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER
@@ -916,8 +1043,9 @@ BEGIN
 
     -- 0.1.0's rows: dozor_cleanup deletes them session by session; the
     -- emptied partitions then go as a whole.
+    -- (SELECT 1: on Citus a multi-shard subquery must return a column)
     IF pg_catalog.to_regclass('dozor.event_batches_legacy') IS NOT NULL
-       AND NOT EXISTS (SELECT FROM dozor.sessions s WHERE s.id < 137438953472) THEN
+       AND NOT EXISTS (SELECT 1 FROM dozor.sessions s WHERE s.id < 137438953472) THEN
         PERFORM pg_catalog.set_config('lock_timeout', '500ms', true);
         BEGIN
             DROP TABLE IF EXISTS dozor.markers_legacy, dozor.event_batches_legacy;
@@ -953,6 +1081,8 @@ BEGIN
         EXIT WHEN n = 0;
         total := total + n;
     END LOOP;
+    -- and their keys (dozor.session_keys), by the same range
+    DELETE FROM dozor.session_keys k WHERE k.session_id >= 137438953472 AND k.session_id < upto;
     RETURN total;
 END
 $$;
@@ -1007,6 +1137,586 @@ AS $$
     -- (the legacy day is NULL on both sides: match it as -infinity)
     FULL JOIN parts pt ON COALESCE(pt.day, '-infinity') = COALESCE(t.day, '-infinity')
     ORDER BY 1 NULLS FIRST, 2 NULLS FIRST
+$$;
+
+-- The per-project role of a level. Roles are per PostgreSQL cluster,
+-- projects per database: the tag (from the database's name, which is the
+-- same on every node of a Citus cluster) keeps two databases' project 1 apart.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_project_role(project_id bigint, level text)
+RETURNS text
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SECURITY INVOKER
+AS $$
+    SELECT 'dozor_' || pg_catalog.substr(pg_catalog.md5(pg_catalog.current_database()), 1, 8)
+           || '_p' || project_id || CASE WHEN level = 'admin' THEN '_admin' ELSE '_viewer' END
+$$;
+
+-- Whether the current role reaches the project at the level ('viewer' or
+-- 'admin'; an admin reaches it as viewer too): the test of every policy.
+-- One expression, so that the planner inlines it into the policy.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_may(project_id bigint, level text)
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE SECURITY INVOKER
+AS $$
+    SELECT COALESCE(pg_catalog.pg_has_role(CURRENT_USER,
+               pg_catalog.to_regrole(@extschema@.dozor_project_role(project_id, level))::oid, 'MEMBER'),
+           false)
+$$;
+
+-- Makes the role memberships of a role's grant on a project match its row
+-- in dozor.project_grants (none when there is no row), creating the
+-- project's two roles when missing: what the policies test (dozor_may).
+-- Runs as the extension owner (it changes memberships), but only copies
+-- what the row says, and the caller wrote the row under the policies, by
+-- its own admin grant.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_sync_grant(project_id bigint, role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    viewer text := @extschema@.dozor_project_role(project_id, 'viewer');
+    admin text := @extschema@.dozor_project_role(project_id, 'admin');
+    lvl text;
+    r text;
+BEGIN
+    IF pg_catalog.to_regrole(viewer) IS NULL THEN
+        EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', viewer);
+    END IF;
+    IF pg_catalog.to_regrole(admin) IS NULL THEN
+        EXECUTE pg_catalog.format('CREATE ROLE %I NOLOGIN', admin);
+        EXECUTE pg_catalog.format('GRANT %I TO %I', viewer, admin);
+    END IF;
+    -- a role that no longer exists has no memberships to change
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles x WHERE x.oid = role::oid) THEN
+        RETURN;
+    END IF;
+    SELECT g.level INTO lvl FROM dozor.project_grants g
+    WHERE g.project_id = dozor_sync_grant.project_id AND g.role = dozor_sync_grant.role;
+    FOREACH r IN ARRAY ARRAY[viewer, admin] LOOP
+        IF r = @extschema@.dozor_project_role(project_id, lvl) THEN
+            IF NOT EXISTS (SELECT FROM pg_catalog.pg_auth_members m
+                           WHERE m.roleid = r::regrole AND m.member = role::oid) THEN
+                EXECUTE pg_catalog.format('GRANT %I TO %s', r, role);
+            END IF;
+        ELSIF EXISTS (SELECT FROM pg_catalog.pg_auth_members m
+                      WHERE m.roleid = r::regrole AND m.member = role::oid) THEN
+            EXECUTE pg_catalog.format('REVOKE %I FROM %s', r, role);
+        END IF;
+    END LOOP;
+END
+$$;
+
+-- The creator of a project, granted it as admin by dozor_create_project.
+-- dozor_create_project runs as the extension owner, so current_user there
+-- is the owner, and SQL offers no "caller of the SECURITY DEFINER
+-- function". The session's active role is the next best thing: SET ROLE's
+-- role (PostgREST's SET LOCAL ROLE included), or else the login role. It
+-- is the caller whenever a client calls dozor_create_project, which is the
+-- only way a non-superuser makes a project; only when another SECURITY
+-- DEFINER function calls it does the grant go to the session's role rather
+-- than to that function's owner. The role must have dozor_admin's
+-- privileges (which give the EXECUTE); otherwise, and for superusers,
+-- NULL: the project starts without grants. (0.1.0 did this in a trigger on
+-- dozor.projects; Citus cannot make a table with triggers a reference table.)
+CREATE OR REPLACE FUNCTION @extschema@.dozor_project_creator()
+RETURNS regrole
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    setting text := pg_catalog.current_setting('role');
+    creator regrole;
+BEGIN
+    IF setting = 'none' THEN
+        creator := pg_catalog.to_regrole(pg_catalog.quote_ident(SESSION_USER));
+    ELSE
+        creator := pg_catalog.to_regrole(pg_catalog.quote_ident(setting));
+    END IF;
+    IF creator IS NOT NULL
+       AND NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.oid = creator)
+       AND pg_catalog.pg_has_role(creator::oid, 'dozor_admin', 'USAGE') THEN
+        RETURN creator;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+-- Creates a project; its API key is returned here and never again. Runs
+-- as the extension owner: a new project has no grants yet, so no policy
+-- could let its creator insert it and read it back. The project's roles
+-- are made here, and a non-superuser creator is granted it as admin (see
+-- dozor_project_creator).
+CREATE OR REPLACE FUNCTION @extschema@.dozor_create_project(name text)
+RETURNS TABLE (project_id bigint, api_key text)
+LANGUAGE plpgsql VOLATILE STRICT
+SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    new_key text := @extschema@.dozor_new_api_key();
+    creator regrole := @extschema@.dozor_project_creator();
+BEGIN
+    INSERT INTO dozor.projects (name, key_hash)
+    VALUES (dozor_create_project.name, @extschema@.dozor_api_key_hash(new_key))
+    RETURNING id INTO project_id;
+    IF creator IS NOT NULL THEN
+        INSERT INTO dozor.project_grants (project_id, role, level)
+        VALUES (dozor_create_project.project_id, creator, 'admin');
+    END IF;
+    PERFORM @extschema@.dozor_sync_grant(dozor_create_project.project_id,
+                                         COALESCE(creator, 'dozor_admin'::regrole));
+    api_key := new_key;
+    RETURN NEXT;
+END
+$$;
+
+-- Dashboard-side delete by internal id; true when a session was deleted.
+-- Its key stays (see dozor.session_keys). PL/pgSQL, not SQL: on Citus this
+-- runs on the session's worker, and Citus plans no SQL function's
+-- parameters there.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_delete_session(session_id bigint)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    DELETE FROM dozor.sessions s WHERE s.id = dozor_delete_session.session_id;
+    RETURN FOUND;
+END
+$$;
+
+-- Whether dozor's tables are distributed (false without Citus).
+CREATE OR REPLACE FUNCTION @extschema@.dozor_is_distributed()
+RETURNS boolean
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    RETURN EXISTS (SELECT FROM pg_catalog.pg_dist_partition p
+                   WHERE p.logicalrelid = 'dozor.sessions'::regclass);
+END
+$$;
+
+-- Per-session functions, delegated by their session_id argument.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_distributed_functions()
+RETURNS SETOF regprocedure
+LANGUAGE sql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT p.oid::regprocedure
+    FROM pg_catalog.pg_proc p
+    JOIN pg_catalog.pg_depend d ON d.objid = p.oid AND d.classid = 'pg_catalog.pg_proc'::regclass
+         AND d.refclassid = 'pg_catalog.pg_extension'::regclass AND d.deptype = 'e'
+    JOIN pg_catalog.pg_extension e ON e.oid = d.refobjid AND e.extname = 'dozor'
+    WHERE p.proname IN ('dozor_history', 'dozor_events', 'dozor_console', 'dozor_markers',
+                        'dozor_session_batches', 'dozor_to_compressed', 'dozor_to_real',
+                        'dozor_session', 'dozor_delete_session', 'dozor_keyframes')
+      AND 'session_id' = ANY (p.proargnames)
+    ORDER BY p.proname
+$$;
+
+-- Runs a DDL statement here and on every worker. The workers made dozor's
+-- tables themselves (Citus runs CREATE EXTENSION dozor on each) and Citus
+-- takes those as the workers' copies of the distributed tables rather
+-- than making its own: what changes before distributing must change there
+-- too, or later DDL that Citus propagates meets the old definition.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_on_every_node(command text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    failed text;
+BEGIN
+    EXECUTE command;
+    EXECUTE 'SELECT pg_catalog.string_agg(r.nodename || '':'' || r.nodeport || '': '' || r.result, ''; '')
+             FROM pg_catalog.run_command_on_workers($1) r WHERE NOT r.success'
+        INTO failed USING command;
+    IF failed IS NOT NULL THEN
+        RAISE EXCEPTION 'dozor_distribute: % failed on %', command, failed USING ERRCODE = '55000';
+    END IF;
+END
+$$;
+
+-- Distributes dozor over the Citus cluster this runs on (the coordinator).
+-- shard_count: shards of the session tables (NULL: citus.shard_count, 32
+-- by default). Idempotent: a second call does nothing. Existing rows move
+-- to the workers. Returns a line per step taken.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_distribute(shard_count integer DEFAULT NULL)
+RETURNS SETOF text
+LANGUAGE plpgsql VOLATILE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    workers integer;
+    f regprocedure;
+    fk record;
+    fks text[] := '{}';
+    t text;
+    shards integer;
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname = 'citus') THEN
+        RAISE EXCEPTION 'dozor_distribute needs the Citus extension'
+            USING ERRCODE = '0A000',
+                  HINT = 'Install Citus, add citus to shared_preload_libraries, CREATE EXTENSION citus and add workers; dozor works without it on a single node.';
+    END IF;
+    IF @extschema@.dozor_is_distributed() THEN
+        RETURN NEXT 'already distributed';
+        RETURN;
+    END IF;
+    EXECUTE 'SELECT pg_catalog.count(*) FROM pg_catalog.pg_dist_node n
+             WHERE n.noderole = ''primary'' AND n.groupid <> 0 AND n.isactive'
+        INTO workers;
+    IF workers = 0 THEN
+        RAISE EXCEPTION 'dozor_distribute needs a Citus coordinator with workers'
+            USING ERRCODE = '55000',
+                  HINT = 'Add workers with citus_add_node(host, port) on the coordinator first.';
+    END IF;
+    shards := COALESCE(shard_count, pg_catalog.current_setting('citus.shard_count')::integer);
+    IF shards NOT BETWEEN 1 AND 64000 THEN
+        RAISE EXCEPTION 'shard_count must be between 1 and 64000, not %', shards USING ERRCODE = '22023';
+    END IF;
+    -- keys to reference tables are made over one connection per node
+    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+    -- what Citus cannot keep (see the top of this file)
+    PERFORM @extschema@.dozor_on_every_node(
+        'ALTER TABLE dozor.sessions DROP CONSTRAINT IF EXISTS sessions_project_id_external_id_key');
+    PERFORM @extschema@.dozor_on_every_node(
+        'ALTER TABLE dozor.sessions DROP CONSTRAINT IF EXISTS sessions_tracked_user_id_fkey');
+    PERFORM @extschema@.dozor_on_every_node(
+        'CREATE INDEX IF NOT EXISTS sessions_project_id_external_id_idx ON dozor.sessions (project_id, external_id)');
+    RETURN NEXT 'dropped the sessions'' unique key on (project_id, external_id) and their foreign key to tracked users';
+
+    -- Foreign keys go while the tables are distributed, and come back after:
+    -- with a key to a new reference table, Citus would first turn the local
+    -- tables that refer to it into Citus local tables and make them again
+    -- on the workers, where the extension has made them already.
+    FOR fk IN
+        SELECT c.conrelid::regclass::text AS tbl, c.conname, pg_catalog.pg_get_constraintdef(c.oid) AS def
+        FROM pg_catalog.pg_constraint c
+        WHERE c.contype = 'f' AND c.conparentid = 0
+          AND c.connamespace = 'dozor'::regnamespace
+        ORDER BY 1, 2
+    LOOP
+        PERFORM @extschema@.dozor_on_every_node(
+            pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', fk.tbl, fk.conname));
+        fks := fks || pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I %s', fk.tbl, fk.conname, fk.def);
+    END LOOP;
+
+    -- small, read on every node, written rarely (projects, grants, people)
+    FOREACH t IN ARRAY ARRAY['dozor.projects', 'dozor.project_grants', 'dozor.tracked_users'] LOOP
+        EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING t;
+        RETURN NEXT 'reference table ' || t;
+    END LOOP;
+
+    EXECUTE 'SELECT pg_catalog.create_distributed_table($1, $2, colocate_with => ''none'', shard_count => $3)'
+        USING 'dozor.sessions', 'id', shards;
+    RETURN NEXT pg_catalog.format('distributed dozor.sessions by id in %s shards', shards);
+    FOREACH t IN ARRAY ARRAY['dozor.event_batches', 'dozor.markers'] LOOP
+        EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''session_id'', colocate_with => ''dozor.sessions'')'
+            USING t;
+        RETURN NEXT 'distributed ' || t || ' by session_id, colocated with dozor.sessions';
+    END LOOP;
+    EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''external_id'', colocate_with => ''none'', shard_count => $2)'
+        USING 'dozor.session_keys', shards;
+    RETURN NEXT 'distributed dozor.session_keys by external_id';
+    EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''external_id'', colocate_with => ''dozor.session_keys'')'
+        USING 'dozor.session_tombstones';
+    RETURN NEXT 'distributed dozor.session_tombstones by external_id, colocated with dozor.session_keys';
+
+    FOREACH t IN ARRAY fks LOOP
+        EXECUTE t;
+    END LOOP;
+    RETURN NEXT pg_catalog.format('foreign keys restored: %s', COALESCE(pg_catalog.array_length(fks, 1), 0));
+
+    -- the next days' partitions now, so that ingest does not make them
+    PERFORM @extschema@.dozor_maintain();
+
+    FOR f IN SELECT * FROM @extschema@.dozor_distributed_functions() LOOP
+        EXECUTE 'SELECT pg_catalog.create_distributed_function($1::regprocedure, ''session_id'', colocate_with => ''dozor.sessions'')'
+            USING f::text;
+        RETURN NEXT 'delegated ' || f::text || ' by session_id';
+    END LOOP;
+END
+$$;
+
+-- GET /api/sessions: one page of the sessions list.
+--   project_ids        NULL: every project the caller can see
+--   since              created at or after (NULL: no bound)
+--   search             case-insensitive substring of the session id (uuid);
+--                      a whole uuid is looked up by the unique index
+--   sort, sort_dir     date (created_at) | duration | active (active_ms);
+--                      desc | asc (case-insensitive; NULL = the default);
+--                      ties are broken by id in the same direction
+--   min_events, min_duration (s), min_active_ms: floors (NULL: none); the
+--                      defaults hide sessions that are not "real" (one
+--                      event, under a second)
+--   visited            a pathname the session visited (GIN: pathnames @> )
+--   has_console_errors true: at least one console error; false: none
+-- Rows carry the tracked user's external id and traits, and next_cursor.
+-- The list is a walk down one (project_id, <key>, id) index per project,
+-- a page at most from each, merged: the cost is a page per project in
+-- scope, whatever the number of sessions. (On Citus a page at most from
+-- each shard, merged by the coordinator.)
+CREATE OR REPLACE FUNCTION @extschema@.dozor_sessions(
+    project_ids bigint[] DEFAULT NULL,
+    since timestamptz DEFAULT pg_catalog.now() - interval '90 days',
+    search text DEFAULT NULL,
+    sort text DEFAULT 'date',
+    sort_dir text DEFAULT 'desc',
+    page_limit integer DEFAULT 50,
+    cursor text DEFAULT NULL,
+    min_events integer DEFAULT 2,
+    min_duration integer DEFAULT 1,
+    visited text DEFAULT NULL,
+    has_console_errors boolean DEFAULT NULL,
+    min_active_ms bigint DEFAULT NULL)
+RETURNS TABLE (id bigint, external_id uuid, project_id bigint, url text,
+               started_at timestamptz, ended_at timestamptz, duration integer,
+               event_count integer, active_ms bigint, click_count integer,
+               console_error_count integer, page_count integer, created_at timestamptz,
+               tracked_user_id bigint, user_external_id text, user_traits jsonb, next_cursor text)
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+-- a page is a few index probes: compiling it (JIT) would cost far more
+SET jit = off
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    sort_key text := pg_catalog.lower(COALESCE(dozor_sessions.sort, 'date'));
+    dir text := pg_catalog.lower(COALESCE(dozor_sessions.sort_dir, 'desc'));
+    col text;
+    key_expr text;
+    cmp text;
+    cur_ts timestamptz;
+    cur_num bigint;
+    cur_id bigint;
+    search_text text;
+    search_uuid uuid;
+    conds text[] := '{}';
+    projects text;
+    page text;
+    q text;
+BEGIN
+    col := CASE sort_key WHEN 'date' THEN 'created_at' WHEN 'duration' THEN 'duration'
+                         WHEN 'active' THEN 'active_ms' END;
+    IF col IS NULL THEN
+        RAISE EXCEPTION 'unknown sort key "%"', dozor_sessions.sort
+            USING ERRCODE = '22023', HINT = 'Sort by date, duration or active.';
+    END IF;
+    IF dir NOT IN ('asc', 'desc') THEN
+        RAISE EXCEPTION 'unknown sort direction "%"', dozor_sessions.sort_dir
+            USING ERRCODE = '22023', HINT = 'Use asc or desc.';
+    END IF;
+    PERFORM @extschema@.dozor_check_page_limit(dozor_sessions.page_limit);
+    cmp := CASE dir WHEN 'desc' THEN '<' ELSE '>' END;
+    key_expr := CASE sort_key WHEN 'date' THEN '@extschema@.dozor_cursor_ts_key(s.created_at)'
+                              ELSE 's.' || col || '::text' END;
+
+    -- Only the filters in use become part of the query (planned for the
+    -- values at hand, every call), numbered parameters for every value.
+    IF dozor_sessions.cursor IS NOT NULL THEN
+        SELECT d.key_ts, d.key_num, d.last_id INTO cur_ts, cur_num, cur_id
+        FROM @extschema@.dozor_cursor_decode(dozor_sessions.cursor, ARRAY['sessions', sort_key, dir], sort_key = 'date') d;
+        conds := conds || pg_catalog.format('(s.%I, s.id) %s (%s, $10)', col, cmp,
+                                            CASE sort_key WHEN 'date' THEN '$8' ELSE '$9' END);
+    END IF;
+    IF dozor_sessions.since IS NOT NULL THEN
+        conds := conds || 's.created_at >= $2'::text;
+    END IF;
+    IF COALESCE(dozor_sessions.search, '') <> '' THEN
+        IF dozor_sessions.search ~* '^\s*[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}\s*$' THEN
+            search_uuid := pg_catalog.btrim(dozor_sessions.search)::uuid;
+            conds := conds || 's.external_id = $12'::text;
+        ELSE
+            search_text := pg_catalog.lower(dozor_sessions.search);
+            conds := conds || 'pg_catalog.strpos(s.external_id::text, $3) > 0'::text;
+        END IF;
+    END IF;
+    IF dozor_sessions.min_events IS NOT NULL THEN
+        conds := conds || 's.event_count >= $4'::text;
+    END IF;
+    IF dozor_sessions.min_duration IS NOT NULL THEN
+        conds := conds || 's.duration >= $5'::text;
+    END IF;
+    IF dozor_sessions.visited IS NOT NULL THEN
+        conds := conds || 's.pathnames @> ARRAY[$6]'::text;
+    END IF;
+    IF dozor_sessions.has_console_errors THEN
+        conds := conds || 's.console_error_count > 0'::text;
+    ELSIF NOT dozor_sessions.has_console_errors THEN
+        conds := conds || 's.console_error_count = 0'::text;
+    END IF;
+    IF dozor_sessions.min_active_ms IS NOT NULL THEN
+        conds := conds || 's.active_ms >= $7'::text;
+    END IF;
+
+    IF @extschema@.dozor_is_distributed() THEN
+        -- On Citus: a top-N of every shard, merged by the coordinator (a
+        -- lateral walk per project cannot be pushed down to the shards).
+        page := pg_catalog.format($q$
+            SELECT s.* FROM dozor.sessions s
+            WHERE %1$s%2$s
+            ORDER BY s.%4$I %3$s, s.id %3$s
+            LIMIT $11$q$,
+            CASE WHEN dozor_sessions.project_ids IS NULL THEN 'true' ELSE 's.project_id = ANY ($1)' END,
+            (SELECT pg_catalog.string_agg(E'\n              AND ' || c, '') FROM pg_catalog.unnest(conds) AS c),
+            dir, col);
+    ELSE
+        projects := CASE WHEN dozor_sessions.project_ids IS NULL
+                         THEN '(SELECT p.id FROM dozor.projects p)'
+                         ELSE '(SELECT DISTINCT x.id FROM pg_catalog.unnest($1) AS x(id))' END;
+        page := pg_catalog.format($q$
+            SELECT s.* FROM %1$s AS p
+            CROSS JOIN LATERAL (
+                SELECT s.* FROM dozor.sessions s
+                WHERE s.project_id = p.id%2$s
+                ORDER BY s.%4$I %3$s, s.id %3$s
+                LIMIT $11) AS s
+            ORDER BY s.%4$I %3$s, s.id %3$s
+            LIMIT $11$q$,
+            projects,
+            (SELECT pg_catalog.string_agg(E'\n                  AND ' || c, '') FROM pg_catalog.unnest(conds) AS c),
+            dir, col);
+    END IF;
+    -- The page is cut before the users are joined: at most page_limit
+    -- probes of tracked_users, however many users there are.
+    q := pg_catalog.format($q$
+        SELECT s.id, s.external_id, s.project_id, s.url, s.started_at, s.ended_at, s.duration,
+               s.event_count, s.active_ms, s.click_count, s.console_error_count, s.page_count,
+               s.created_at, s.tracked_user_id, u.external_id, u.traits,
+               @extschema@.dozor_cursor_encode('sessions', %2$L, %3$L, %4$s, s.id::text)
+        FROM (%1$s) AS s
+        LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
+        ORDER BY s.%5$I %3$s, s.id %3$s$q$,
+        page, sort_key, dir, key_expr, col);
+    RETURN QUERY EXECUTE q
+        USING dozor_sessions.project_ids, dozor_sessions.since, search_text,
+              dozor_sessions.min_events, dozor_sessions.min_duration, dozor_sessions.visited,
+              dozor_sessions.min_active_ms, cur_ts, cur_num, cur_id,
+              dozor_sessions.page_limit, search_uuid;
+END
+$$;
+
+-- The dashboard's header figures, in one pass over the sessions of the
+-- projects (NULL: every project the caller can see): every session counts,
+-- whatever its size; durations in seconds; "last 24 h" by created_at.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_sessions_summary(project_ids bigint[] DEFAULT NULL)
+RETURNS TABLE (total_sessions bigint, total_duration bigint, avg_duration numeric,
+               sessions_last_24h bigint)
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    day_ago timestamptz := pg_catalog.now() - interval '24 hours';
+BEGIN
+    -- PL/pgSQL, not SQL: Citus plans no query of a SQL function that uses
+    -- its parameters
+    RETURN QUERY
+        SELECT pg_catalog.count(*),
+               COALESCE(pg_catalog.sum(s.duration), 0)::bigint,
+               COALESCE(pg_catalog.round(pg_catalog.avg(s.duration), 2), 0),
+               pg_catalog.count(*) FILTER (WHERE s.created_at >= day_ago)
+        FROM dozor.sessions s
+        WHERE dozor_sessions_summary.project_ids IS NULL
+           OR s.project_id = ANY (dozor_sessions_summary.project_ids);
+END
+$$;
+
+-- GET /api/users: one page of tracked users, last seen first (the latest
+-- ended_at of their sessions; users with no session left come last), ties
+-- by id. Filters: projects (NULL: all the caller can see), a trait key
+-- (users that have it) and value (traits->>key = value, so 3 and "3" both
+-- match '3'), search (case-insensitive substring of the user id). Last seen
+-- is computed, not stored: a page costs one index probe per matching user.
+CREATE OR REPLACE FUNCTION @extschema@.dozor_tracked_users(
+    project_ids bigint[] DEFAULT NULL,
+    trait_key text DEFAULT NULL,
+    trait_value text DEFAULT NULL,
+    search text DEFAULT NULL,
+    page_limit integer DEFAULT 50,
+    cursor text DEFAULT NULL)
+RETURNS TABLE (id bigint, project_id bigint, external_id text, traits jsonb,
+               created_at timestamptz, updated_at timestamptz, last_seen timestamptz,
+               session_count bigint, next_cursor text)
+LANGUAGE plpgsql STABLE SECURITY INVOKER
+-- a page is a few index probes: compiling it (JIT) would cost far more
+SET jit = off
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    cur_ts timestamptz;
+    cur_id bigint;
+    value_json jsonb;
+    conds text[] := '{}';
+    activity text;
+    q text;
+BEGIN
+    PERFORM @extschema@.dozor_check_page_limit(dozor_tracked_users.page_limit);
+    IF dozor_tracked_users.trait_value IS NOT NULL AND dozor_tracked_users.trait_key IS NULL THEN
+        RAISE EXCEPTION 'trait_value needs a trait_key'
+            USING ERRCODE = '22023';
+    END IF;
+    IF dozor_tracked_users.project_ids IS NOT NULL THEN
+        conds := conds || 'u.project_id = ANY ($1)'::text;
+    END IF;
+    IF dozor_tracked_users.trait_key IS NOT NULL AND dozor_tracked_users.trait_value IS NULL THEN
+        conds := conds || 'u.traits ? $2'::text;
+    ELSIF dozor_tracked_users.trait_key IS NOT NULL THEN
+        -- traits->>key = value is the rule; the containment before it only
+        -- lets the GIN index find the candidates: the value as a string,
+        -- or, when the text is JSON of another kind (3, true), as that
+        BEGIN
+            value_json := dozor_tracked_users.trait_value::jsonb;
+        EXCEPTION WHEN data_exception THEN
+            value_json := NULL;
+        END;
+        IF value_json IS NULL OR pg_catalog.jsonb_typeof(value_json) IN ('string', 'null') THEN
+            conds := conds || 'u.traits @> pg_catalog.jsonb_build_object($2, $3)'::text;
+        ELSE
+            conds := conds || '(u.traits @> pg_catalog.jsonb_build_object($2, $3)
+               OR u.traits @> pg_catalog.jsonb_build_object($2, $8))'::text;
+        END IF;
+        conds := conds || 'u.traits ->> $2 = $3'::text;
+    END IF;
+    IF COALESCE(dozor_tracked_users.search, '') <> '' THEN
+        conds := conds || 'pg_catalog.strpos(pg_catalog.lower(u.external_id), $4) > 0'::text;
+    END IF;
+    IF dozor_tracked_users.cursor IS NOT NULL THEN
+        SELECT d.key_ts, d.last_id INTO cur_ts, cur_id
+        FROM @extschema@.dozor_cursor_decode(dozor_tracked_users.cursor, ARRAY['users'], true) d;
+        conds := conds || '(COALESCE(a.last_seen, ''-infinity''), u.id) < ($5, $6)'::text;
+    END IF;
+    -- Each user's last seen and session count: probed per user on a single
+    -- node; on Citus (where a lateral subquery cannot reach the shards from
+    -- a reference table) one pass over the sessions, grouped by user.
+    activity := CASE WHEN @extschema@.dozor_is_distributed() THEN $a$
+        LEFT JOIN (
+            SELECT s.tracked_user_id, pg_catalog.max(s.ended_at) AS last_seen, pg_catalog.count(*) AS session_count
+            FROM dozor.sessions s WHERE s.tracked_user_id IS NOT NULL
+            GROUP BY s.tracked_user_id) AS a ON a.tracked_user_id = u.id$a$
+        ELSE $a$
+        CROSS JOIN LATERAL (
+            SELECT pg_catalog.max(s.ended_at) AS last_seen, pg_catalog.count(*) AS session_count
+            FROM dozor.sessions s WHERE s.tracked_user_id = u.id) AS a$a$ END;
+    q := pg_catalog.format($q$
+        SELECT u.id, u.project_id, u.external_id, u.traits, u.created_at, u.updated_at,
+               a.last_seen, COALESCE(a.session_count, 0),
+               @extschema@.dozor_cursor_encode('users',
+                   @extschema@.dozor_cursor_ts_key(COALESCE(a.last_seen, '-infinity')), u.id::text)
+        FROM dozor.tracked_users u%s
+        WHERE true%s
+        ORDER BY COALESCE(a.last_seen, '-infinity') DESC, u.id DESC
+        LIMIT $7$q$,
+        activity,
+        (SELECT pg_catalog.string_agg(E'\n          AND ' || c, '') FROM pg_catalog.unnest(conds) AS c));
+    RETURN QUERY EXECUTE q
+        USING dozor_tracked_users.project_ids, dozor_tracked_users.trait_key,
+              dozor_tracked_users.trait_value, pg_catalog.lower(dozor_tracked_users.search),
+              cur_ts, cur_id, dozor_tracked_users.page_limit, value_json;
+END
 $$;
 
 -------------------------------------------------------------------------------
@@ -1193,7 +1903,125 @@ COMMENT ON FUNCTION @extschema@.dozor_storage() IS
     'Per partition day and project: sessions, batches, events, stored bytes, oldest and newest day held.';
 
 -------------------------------------------------------------------------------
--- 5. Grants of every function, as the install script gives them
+-- 5. Keys and policies a Citus cluster can distribute (dozor_distribute,
+-- src/distribute.sql; README "Distributing with Citus")
+--
+-- Sessions are found by their key in a table of its own; batches and
+-- markers carry their session's project; every policy tests a role
+-- membership (dozor_may) instead of reading the grants, each grant
+-- mirrored into membership of a per-project role; projects lose their
+-- trigger. This rewrites every batch and marker row once (the heap only:
+-- a blob's TOAST is carried over, not copied).
+-------------------------------------------------------------------------------
+
+-- The session of a client's session uuid in a project (src/dozor.sql).
+CREATE TABLE dozor.session_keys (
+    external_id uuid NOT NULL,
+    project_id  bigint NOT NULL REFERENCES dozor.projects (id) ON DELETE CASCADE,
+    session_id  bigint NOT NULL,
+    PRIMARY KEY (external_id, project_id)
+);
+CREATE INDEX ON dozor.session_keys (session_id);
+SELECT pg_catalog.pg_extension_config_dump('dozor.session_keys', '');
+INSERT INTO dozor.session_keys (external_id, project_id, session_id)
+SELECT s.external_id, s.project_id, s.id FROM dozor.sessions s;
+ALTER TABLE dozor.session_keys ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON dozor.session_keys FOR SELECT
+    USING (@extschema@.dozor_may(session_keys.project_id, 'viewer'));
+CREATE POLICY admin_delete ON dozor.session_keys FOR DELETE
+    USING (@extschema@.dozor_may(session_keys.project_id, 'admin'));
+GRANT SELECT ON dozor.session_keys TO dozor_viewer;
+GRANT DELETE ON dozor.session_keys TO dozor_admin;
+
+-- The session's project on its batches and markers.
+ALTER TABLE dozor.event_batches ADD COLUMN project_id bigint;
+UPDATE dozor.event_batches b SET project_id = s.project_id FROM dozor.sessions s WHERE s.id = b.session_id;
+ALTER TABLE dozor.event_batches ALTER COLUMN project_id SET NOT NULL;
+ALTER TABLE dozor.markers ADD COLUMN project_id bigint;
+UPDATE dozor.markers m SET project_id = s.project_id FROM dozor.sessions s WHERE s.id = m.session_id;
+ALTER TABLE dozor.markers ALTER COLUMN project_id SET NOT NULL;
+
+-- A project's creator is granted it by dozor_create_project (section 3),
+-- not by a trigger: Citus makes no reference table of a table with one.
+DROP TRIGGER grant_new_project ON dozor.projects;
+DROP FUNCTION @extschema@.dozor_grant_new_project();
+
+-- Every policy, as the install script has it.
+DROP POLICY read ON dozor.projects;
+DROP POLICY admin_update ON dozor.projects;
+CREATE POLICY read ON dozor.projects FOR SELECT
+    USING (@extschema@.dozor_may(projects.id, 'viewer'));
+CREATE POLICY admin_update ON dozor.projects FOR UPDATE
+    USING (@extschema@.dozor_may(projects.id, 'admin'))
+    WITH CHECK (@extschema@.dozor_may(projects.id, 'admin'));
+DROP POLICY read ON dozor.project_grants;
+DROP POLICY admin_insert ON dozor.project_grants;
+DROP POLICY admin_update ON dozor.project_grants;
+DROP POLICY admin_delete ON dozor.project_grants;
+CREATE POLICY read ON dozor.project_grants FOR SELECT
+    USING (pg_catalog.pg_has_role(CURRENT_USER, project_grants.role::oid, 'MEMBER')
+           OR @extschema@.dozor_may(project_grants.project_id, 'admin'));
+CREATE POLICY admin_insert ON dozor.project_grants FOR INSERT
+    WITH CHECK (@extschema@.dozor_may(project_grants.project_id, 'admin'));
+CREATE POLICY admin_update ON dozor.project_grants FOR UPDATE
+    USING (@extschema@.dozor_may(project_grants.project_id, 'admin'))
+    WITH CHECK (@extschema@.dozor_may(project_grants.project_id, 'admin'));
+CREATE POLICY admin_delete ON dozor.project_grants FOR DELETE
+    USING (@extschema@.dozor_may(project_grants.project_id, 'admin'));
+DROP POLICY read ON dozor.tracked_users;
+DROP POLICY admin_delete ON dozor.tracked_users;
+CREATE POLICY read ON dozor.tracked_users FOR SELECT
+    USING (@extschema@.dozor_may(tracked_users.project_id, 'viewer'));
+CREATE POLICY admin_delete ON dozor.tracked_users FOR DELETE
+    USING (@extschema@.dozor_may(tracked_users.project_id, 'admin'));
+DROP POLICY read ON dozor.sessions;
+DROP POLICY admin_delete ON dozor.sessions;
+DROP POLICY admin_lock ON dozor.sessions;
+CREATE POLICY read ON dozor.sessions FOR SELECT
+    USING (@extschema@.dozor_may(sessions.project_id, 'viewer'));
+CREATE POLICY admin_delete ON dozor.sessions FOR DELETE
+    USING (@extschema@.dozor_may(sessions.project_id, 'admin'));
+CREATE POLICY admin_lock ON dozor.sessions FOR UPDATE
+    USING (@extschema@.dozor_may(sessions.project_id, 'admin'))
+    WITH CHECK (false);
+DROP POLICY read ON dozor.event_batches;
+CREATE POLICY read ON dozor.event_batches FOR SELECT
+    USING (@extschema@.dozor_may(event_batches.project_id, 'viewer'));
+DROP POLICY read ON dozor.markers;
+CREATE POLICY read ON dozor.markers FOR SELECT
+    USING (@extschema@.dozor_may(markers.project_id, 'viewer'));
+DROP POLICY read ON dozor.session_tombstones;
+DROP POLICY admin_insert ON dozor.session_tombstones;
+DROP POLICY admin_update ON dozor.session_tombstones;
+DROP POLICY admin_delete ON dozor.session_tombstones;
+CREATE POLICY read ON dozor.session_tombstones FOR SELECT
+    USING (@extschema@.dozor_may(session_tombstones.project_id, 'viewer'));
+CREATE POLICY admin_insert ON dozor.session_tombstones FOR INSERT
+    WITH CHECK (@extschema@.dozor_may(session_tombstones.project_id, 'admin'));
+CREATE POLICY admin_update ON dozor.session_tombstones FOR UPDATE
+    USING (@extschema@.dozor_may(session_tombstones.project_id, 'admin'))
+    WITH CHECK (@extschema@.dozor_may(session_tombstones.project_id, 'admin'));
+CREATE POLICY admin_delete ON dozor.session_tombstones FOR DELETE
+    USING (@extschema@.dozor_may(session_tombstones.project_id, 'admin'));
+
+-- The memberships the policies now test, one per existing grant (and the
+-- roles of every project that has one).
+SELECT @extschema@.dozor_sync_grant(g.project_id, g.role)
+FROM dozor.project_grants g ORDER BY g.project_id, g.role::oid;
+
+COMMENT ON FUNCTION @extschema@.dozor_may(bigint, text) IS
+    'Whether the current role may see (level viewer) or manage (admin) a project: the test of every row-level security policy.';
+COMMENT ON FUNCTION @extschema@.dozor_project_role(bigint, text) IS
+    'The NOLOGIN role whose members see (viewer) or manage (admin) a project; dozor_grant maintains the memberships.';
+COMMENT ON FUNCTION @extschema@.dozor_sync_grant(bigint, regrole) IS
+    'Internal: makes a role''s memberships in a project''s roles match its grant (dozor_grant and dozor_revoke call it).';
+COMMENT ON FUNCTION @extschema@.dozor_is_distributed() IS
+    'Whether dozor''s tables are distributed over a Citus cluster (dozor_distribute); false without Citus.';
+COMMENT ON FUNCTION @extschema@.dozor_distribute(integer) IS
+    'On a Citus coordinator with workers: distributes dozor (session tables by session, colocated; projects, grants and people as reference tables; per-session functions by session_id). Idempotent.';
+
+-------------------------------------------------------------------------------
+-- 6. Grants of every function, as the install script gives them
 -- (src/access.sql)
 -------------------------------------------------------------------------------
 
@@ -1226,6 +2054,8 @@ BEGIN
             ('dozor_cursor_ts_key', 'public'), ('dozor_cursor_encode', 'public'),
             ('dozor_cursor_decode', 'public'), ('dozor_check_page_limit', 'public'),
             ('dozor_day', 'public'), ('dozor_partition_name', 'public'),
+            ('dozor_project_role', 'public'), ('dozor_may', 'public'),
+            ('dozor_is_distributed', 'public'),
             ('dozor_ingest', 'ingest'), ('dozor_cancel_session', 'ingest'),
             ('dozor_session_batches', 'viewer'), ('dozor_events', 'viewer'),
             ('dozor_keyframes', 'viewer'),
@@ -1239,7 +2069,8 @@ BEGIN
             ('dozor_grant', 'admin'), ('dozor_revoke', 'admin'),
             ('dozor_require_project_admin', 'admin'), ('dozor_erase_user', 'admin'),
             ('dozor_tombstone_session', 'admin'), ('dozor_expire_tombstones', 'admin'),
-            ('dozor_lock', 'admin'), ('dozor_storage', 'admin')
+            ('dozor_lock', 'admin'), ('dozor_storage', 'admin'),
+            ('dozor_sync_grant', 'admin')
         ) AS c (name, class) ON c.name = p.proname
         WHERE d.classid = 'pg_catalog.pg_proc'::regclass
           AND d.refclassid = 'pg_catalog.pg_extension'::regclass

@@ -95,12 +95,15 @@ const reads = {
   // on the same timeline (the seek bar).
   async keyframes(id, q) {
     const c = bool(q.get('compressIdle'), true);
-    const [span] = await query(`SELECT CASE WHEN $2 THEN dozor_to_compressed($1::bigint, a) ELSE a END AS start,
-          CASE WHEN $2 THEN dozor_to_compressed($1::bigint, b) ELSE b END AS "end"
-        FROM (SELECT (extract(epoch FROM (s ->> 'startedAt')::timestamptz) * 1000)::float8 AS a,
-                     (extract(epoch FROM (s ->> 'endedAt')::timestamptz) * 1000)::float8 AS b
-              FROM dozor_session($1::bigint) s) x`, [id, c]);
-    if (!span) throw new HttpError(404, 'session not found');
+    // Each call alone, with the session id as a plain argument: on Citus
+    // each then runs on the session's worker (and Citus 13.2 crashes planning
+    // a per-session function over a subquery).
+    const [row] = await query(`SELECT (extract(epoch FROM (s ->> 'startedAt')::timestamptz) * 1000)::float8 AS a,
+        (extract(epoch FROM (s ->> 'endedAt')::timestamptz) * 1000)::float8 AS b
+      FROM (SELECT dozor_session($1::bigint) AS s) x WHERE s IS NOT NULL`, [id]);
+    if (!row) throw new HttpError(404, 'session not found');
+    const at = async (t) => (c ? (await query('SELECT dozor_to_compressed($1::bigint, $2::float8) AS t', [id, t]))[0].t : t);
+    const span = { start: await at(row.a), end: await at(row.b) };
     const keyframes = await query('SELECT "timestamp", type FROM dozor_keyframes($1::bigint, $2)', [id, c]);
     return { start: span.start, end: span.end, keyframes };
   },

@@ -356,12 +356,22 @@ async function checkSample(db) {
 
   const storm = [...bodies, ...bodies].reverse();
   const statuses = await Promise.all(storm.map((b) => post(stormKey, b).then((r) => r.status)));
-  const snapshot = async (projectId) => (await db.query(`SELECT s.event_count, s.started_at, s.ended_at, s.duration,
-      s.url, u.external_id AS user_id, dozor_events(s.id)::text AS events,
-      (SELECT json_agg(m) FROM dozor_markers(s.id) m)::text AS markers,
-      (SELECT count(*) FROM dozor.event_batches b WHERE b.session_id = s.id)::int AS batches
-    FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
-    WHERE s.external_id = $1 AND s.project_id = $2`, [manifest.sessionId, projectId])).rows;
+  // The session first, then each read by its id: a call per session, as an
+  // HTTP layer makes them (on Citus each is delegated to the session's worker).
+  const snapshot = async (projectId) => {
+    const rows = (await db.query(`SELECT s.id, s.event_count, s.started_at, s.ended_at, s.duration,
+        s.url, u.external_id AS user_id
+      FROM dozor.sessions s LEFT JOIN dozor.tracked_users u ON u.id = s.tracked_user_id
+      WHERE s.external_id = $1 AND s.project_id = $2`, [manifest.sessionId, projectId])).rows;
+    for (const r of rows) {
+      r.events = (await db.query('SELECT dozor_events($1)::text AS v', [r.id])).rows[0].v;
+      r.markers = (await db.query('SELECT json_agg(m)::text AS v FROM dozor_markers($1) m', [r.id])).rows[0].v;
+      r.batches = (await db.query('SELECT count(*)::int AS v FROM dozor.event_batches b WHERE b.session_id = $1',
+        [r.id])).rows[0].v;
+      delete r.id;
+    }
+    return rows;
+  };
   const [inOrder] = await snapshot(projectId);
   const stormed = await snapshot(stormProject);
   check(`sample: ${storm.length} concurrent deliveries, duplicated and last-first, all 204`,

@@ -9,6 +9,9 @@
 # failed check. Screenshots and sizes land in test/e2e/out/.
 #
 #   test/e2e/run.sh                 # KEEP_DB=1 keeps the database afterwards
+#   DOZOR_E2E_DB=name test/e2e/run.sh   # in that existing database instead
+#                                        (kept; test/citus/run.sh uses it on a
+#                                        distributed one)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -50,9 +53,15 @@ if ! psql -X -d "$admin_db" -Atqc 'SELECT 1' >/dev/null; then
   echo "run.sh: cannot reach PostgreSQL through the PG* variables (PGHOST=${PGHOST:-} PGPORT=${PGPORT:-})" >&2
   exit 2
 fi
-db="dozor_e2e_$$_$(date +%s)"
-say "creating database $db"
-psql -X -d "$admin_db" -qc "CREATE DATABASE $db" >/dev/null
+db=${DOZOR_E2E_DB:-}
+if [ -n "$db" ]; then
+  KEEP_DB=1
+  say "using database $db"
+else
+  db="dozor_e2e_$$_$(date +%s)"
+  say "creating database $db"
+  psql -X -d "$admin_db" -qc "CREATE DATABASE $db" >/dev/null
+fi
 server_pid=
 cleanup() {
   local rc=$?

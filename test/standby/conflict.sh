@@ -59,10 +59,10 @@ BEGIN
             FROM generate_series(1, 200) g, LATERAL (SELECT date '1970-01-01' + d + g * interval '1 minute' AS t) x
             RETURNING id, started_at)
         INSERT INTO dozor.event_batches (session_id, first_timestamp, last_timestamp, event_count, data,
-                                         raw_bytes, timeline, content_hash)
+                                         raw_bytes, event_index, content_hash, project_id)
         SELECT s.id, extract(epoch FROM s.started_at) * 1000, extract(epoch FROM s.started_at) * 1000 + 60000, 1,
                (SELECT string_agg(sha256(int8send(s.id * 1000 + k)), '') FROM generate_series(1, 640) k),
-               20480, '\x', sha256(int8send(s.id))
+               20480, '\x', sha256(int8send(s.id)), p
         FROM s;
     END LOOP;
 END $$;
