@@ -74,9 +74,9 @@ BEGIN
         sid := target;
         t := clock_timestamp();
         raw := dozor_gunzip(body);
-        INSERT INTO bench_floor (session_id, first_timestamp, last_timestamp, event_count, data,
+        INSERT INTO bench_floor (session_id, project_id, first_timestamp, last_timestamp, event_count, data,
                                  raw_bytes, event_index, content_hash)
-        VALUES (sid, 0, 0, 500, dozor_gzip(raw, 3), length(raw), '\x00'::bytea,
+        VALUES (sid, 1, 0, 0, 500, dozor_gzip(raw, 3), length(raw), '\x00'::bytea,
                 substring(body FROM length(body) - 7));
         COMMIT;
         lab := lab || 'floor (inflate + deflate 3 + INSERT)'::text;

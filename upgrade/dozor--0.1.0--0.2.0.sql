@@ -37,6 +37,15 @@ REVOKE ALL ON FUNCTION @extschema@.dozor_rebuild_event_index(bigint, bytea, inte
 UPDATE dozor.event_batches b
 SET timeline = @extschema@.dozor_rebuild_event_index(b.id, b.data, b.raw_bytes, b.content_hash);
 
+-- What follows changes tables that 0.1.0's ingest and reads use while the
+-- update runs: take them all now, in the order ingest takes them (its key
+-- lookup reads projects first), so that the update waits for calls in
+-- flight instead of deadlocking with one (bench/upgrade.sh found that: a
+-- later DROP TRIGGER on projects against an ingest that had read projects
+-- and waited for sessions). Ingest and reads queue from here to the commit.
+LOCK TABLE dozor.projects, dozor.sessions, dozor.event_batches, dozor.markers,
+           dozor.tracked_users, dozor.project_grants IN ACCESS EXCLUSIVE MODE;
+
 -------------------------------------------------------------------------------
 -- 2. cancelled sessions: tombstones
 -------------------------------------------------------------------------------
