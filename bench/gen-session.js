@@ -22,7 +22,7 @@
 // rarer sources; `dozor:identity` markers (the next batch carries metadata
 // with userIdentity, as the SDK does after identify()); a few dozen console
 // plugin events in bursts; short pauses and occasional idle gaps > 30 s.
-// About 460 bytes per event on average. Timestamps mostly increase: ~1% of
+// About 500 bytes per event on average. Timestamps mostly increase: ~1% of
 // events are stamped a little earlier than their predecessor, and ~4% of
 // batches arrive after the batch that followed them.
 //
@@ -30,7 +30,9 @@
 // is one add per node (the Replayer builds each without children); a remove names
 // the node's real parent, and no later event names a removed node or one
 // inside a removed subtree; an add's nextId is a child of its parentId in the
-// document. (Version 3 named removed nodes as next siblings; rrweb's Replayer
+// document; a StyleSheetRule names one of the page's stylesheets (rrweb's
+// Replayer fails on a rule for another element). (Version 3 named removed
+// nodes as next siblings; rrweb's Replayer
 // then spins in its missing-node loop for 500 ms per such add, which made a
 // seek cost seconds.)
 //
@@ -265,6 +267,7 @@ class Page {
     }
     const html = { type: 2, tagName: 'html', attributes: { lang: 'en' }, childNodes: [head, body], id: htmlId };
     this.rootId = root.id;
+    this.sheetIds = [head.childNodes[2].id, styleId];   // the link (its _cssText) and the style element
     for (const n of [head, head.childNodes[1], head.childNodes[3], root, body, html]) this.adopt(n);
     const doc = this.adopt({ type: 0, childNodes: [doctype, html], compatMode: 'CSS1Compat', id: docId });
     return { node: doc, initialOffset: { left: 0, top: 0 } };
@@ -560,7 +563,7 @@ function generate(opts) {
     const r = rng.f();
     if (r < 0.3) emit(3, { source: 4, width: rng.int(800, 1920), height: rng.int(600, 1080) }, 'resize');
     else if (r < 0.5) emit(3, { source: 7, type: rng.int(0, 4), id: page.someElement(), currentTime: rng.f() * 100, volume: 1, muted: false, playbackRate: 1 }, 'media');
-    else if (r < 0.7) emit(3, { source: 8, id: page.someElement(), adds: [{ rule: cssText(rng, 80), index: rng.int(0, 400) }] }, 'stylesheet');
+    else if (r < 0.7) emit(3, { source: 8, id: rng.pick(page.sheetIds), adds: [{ rule: cssText(rng, 80), index: rng.int(0, 400) }] }, 'stylesheet');
     else if (r < 0.85) emit(3, { source: 14, ranges: [{ start: page.someText(), startOffset: rng.int(0, 20), end: page.someText(), endOffset: rng.int(0, 20) }] }, 'selection');
     else emit(5, { tag: rng.pick(['analytics', 'feature-flag', 'dozor:checkout-step']), payload: { step: rng.int(1, 5), name: rng.pick(WORDS) } }, 'custom');
   }
