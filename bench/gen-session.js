@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Seeded generator of realistic rrweb sessions, written as the SDK sends them.
 //
-//   node bench/gen-session.js --events 100000 [--seed dozor] --out DIR
+//   node bench/gen-session.js --events 100000 [--seed dozor] [--checkout-ms MS] --out DIR
 //
 // DIR/batch-NNNNNN.json.gz  one SDK request body per file, gzip'd, in arrival
 //                           order: {"sessionId", "events": [<= 500], "metadata"?}
@@ -22,15 +22,32 @@
 // rarer sources; `dozor:identity` markers (the next batch carries metadata
 // with userIdentity, as the SDK does after identify()); a few dozen console
 // plugin events in bursts; short pauses and occasional idle gaps > 30 s.
-// About 460 bytes per event on average. Timestamps mostly increase: ~1% of
+// About 500 bytes per event on average. Timestamps mostly increase: ~1% of
 // events are stamped a little earlier than their predecessor, and ~4% of
 // batches arrive after the batch that followed them.
+//
+// Mutations are consistent, as rrweb's recorder emits them: an added subtree
+// is one add per node (the Replayer builds each without children); a remove names
+// the node's real parent, and no later event names a removed node or one
+// inside a removed subtree; an add's nextId is a child of its parentId in the
+// document; a StyleSheetRule names one of the page's stylesheets (rrweb's
+// Replayer fails on a rule for another element). (Version 3 named removed
+// nodes as next siblings; rrweb's Replayer
+// then spins in its missing-node loop for 500 ms per such add, which made a
+// seek cost seconds.)
+//
+// --checkout-ms MS is rrweb's `checkoutEveryNms`: the first IncrementalSnapshot
+// more than MS after the last FullSnapshot is followed by a checkout, Meta +
+// FullSnapshot of the same page, which the SDK sends as the first events of
+// a new batch (rrweb's emit(event, isCheckout) starts a new segment). Off by
+// default; a player seeks from the keyframe before the target, so the
+// checkout interval bounds what a seek must replay.
 'use strict';
 const fs = require('fs');
 const path = require('path');
 const zlib = require('zlib');
 
-const GENERATOR_VERSION = 3;
+const GENERATOR_VERSION = 4;
 const MAX_BATCH = 500;          // SDK: at most 500 events per request
 const FLUSH_MS = 15000;         // SDK: flush timer
 const GZIP_LEVEL = 6;           // what CompressionStream / zlib default produce
@@ -121,12 +138,58 @@ class Page {
     this.rng = rng;
     this.pathname = pathname;
     this.url = ORIGIN + pathname + (rng.chance(0.3) ? '?tab=' + rng.pick(WORDS) : '');
+    this.reset();
+  }
+  // the DOM as the recorder's mirror knows it: ids, each node's parent and
+  // children, and the roots of removed subtrees (a Mutation only ever names
+  // nodes that are in the document, as rrweb's recorder emits them)
+  reset() {
     this.nextId = 1;
-    this.elementIds = [];   // live element ids (mutation targets, clicks)
+    this.elementIds = [];   // element ids (mutation targets, clicks); removed ones are skipped
     this.textIds = [];
     this.inputIds = [];
+    this.parent = new Map();
+    this.children = new Map();
+    this.removed = new Set();
   }
   id() { return this.nextId++; }
+  // records n's children as its own (call once n.childNodes is complete)
+  adopt(n) {
+    if (n.childNodes && n.childNodes.length) {
+      this.children.set(n.id, n.childNodes.map((c) => c.id));
+      for (const c of n.childNodes) this.parent.set(c.id, n.id);
+    }
+    return n;
+  }
+  // in the document: neither the node nor an ancestor was removed
+  live(id) {
+    for (let x = id; x !== undefined; x = this.parent.get(x)) if (this.removed.has(x)) return false;
+    return true;
+  }
+  // a live id from list, by a few draws; fallback when none is found
+  pickLive(list, fallback) {
+    for (let i = 0; i < 8 && list.length; i++) {
+      const id = this.rng.pick(list);
+      if (this.live(id)) return id;
+    }
+    return fallback;
+  }
+  // a Mutation add: node goes under parentId, before nextId (null: last)
+  attach(parentId, node, nextId) {
+    const kids = this.children.get(parentId) || [];
+    const at = nextId === null ? -1 : kids.indexOf(nextId);
+    if (at < 0) kids.push(node.id); else kids.splice(at, 0, node.id);
+    this.children.set(parentId, kids);
+    this.parent.set(node.id, parentId);
+  }
+  // a Mutation remove: the node leaves its parent, with its subtree
+  detach(id) {
+    const parentId = this.parent.get(id);
+    const kids = this.children.get(parentId);
+    if (kids) kids.splice(kids.indexOf(id), 1);
+    this.removed.add(id);
+    return parentId;
+  }
   text(lo, hi) {
     const id = this.id();
     this.textIds.push(id);
@@ -158,7 +221,7 @@ class Page {
       const pid = this.id();
       n.childNodes.push({ type: 2, tagName: 'path', attributes: { d: 'M' + rng.int(0, 24) + ' ' + rng.int(0, 24) + 'l' + rng.int(-9, 9) + ' ' + rng.int(-9, 9) + 'h' + rng.int(1, 12) + 'v' + rng.int(1, 12) + 'z', fill: 'currentColor' }, childNodes: [], isSVG: true, id: pid });
     } else if (tag !== 'img') n.childNodes.push(this.text(1, 8));
-    return n;
+    return this.adopt(n);
   }
   // a subtree of roughly `budget` leaves, nested up to `depth`
   subtree(depth, budget) {
@@ -175,12 +238,12 @@ class Page {
       left -= take;
       if (rng.chance(0.1)) n.childNodes.push({ type: 5, textContent: ' ' + rng.pick(WORDS) + ' ', id: this.id() });
     }
-    return n;
+    return this.adopt(n);
   }
   // the FullSnapshot `data` of about `target` bytes of JSON
   snapshot(target) {
     const rng = this.rng;
-    this.nextId = 1; this.elementIds = []; this.textIds = []; this.inputIds = [];
+    this.reset();
     const docId = this.id();
     const doctype = { type: 1, name: 'html', publicId: '', systemId: '', id: this.id() };
     const htmlId = this.id();
@@ -203,28 +266,41 @@ class Page {
       root.childNodes.push(sec);
     }
     const html = { type: 2, tagName: 'html', attributes: { lang: 'en' }, childNodes: [head, body], id: htmlId };
-    return { node: { type: 0, childNodes: [doctype, html], compatMode: 'CSS1Compat', id: docId }, initialOffset: { left: 0, top: 0 } };
+    this.rootId = root.id;
+    this.sheetIds = [head.childNodes[2].id, styleId];   // the link (its _cssText) and the style element
+    for (const n of [head, head.childNodes[1], head.childNodes[3], root, body, html]) this.adopt(n);
+    const doc = this.adopt({ type: 0, childNodes: [doctype, html], compatMode: 'CSS1Compat', id: docId });
+    return { node: doc, initialOffset: { left: 0, top: 0 } };
   }
-  someElement() { return this.elementIds.length ? this.rng.pick(this.elementIds) : 1; }
-  someText() { return this.textIds.length ? this.rng.pick(this.textIds) : 1; }
+  someElement() { return this.pickLive(this.elementIds, this.rootId); }
+  someText() { return this.pickLive(this.textIds, this.textIds.length ? this.textIds[0] : 1); }
   someInput() {
-    if (!this.inputIds.length) { this.inputIds.push(this.someElement()); }
-    return this.rng.pick(this.inputIds);
+    const id = this.pickLive(this.inputIds, null);
+    if (id !== null) return id;
+    const el = this.someElement();
+    this.inputIds.push(el);
+    return el;
+  }
+  // a live child of parentId to insert before, or null (append)
+  someChild(parentId) {
+    const kids = this.children.get(parentId);
+    return kids && kids.length ? this.rng.pick(kids) : null;
   }
 }
 
 // ---------------------------------------------------------------- session
 function parseArgs(argv) {
-  const a = { events: 10000, seed: 'dozor', out: null };
+  const a = { events: 10000, seed: 'dozor', out: null, checkoutMs: 0 };
   for (let i = 2; i < argv.length; i++) {
     const k = argv[i], v = argv[i + 1];
     if (k === '--events') { a.events = parseEventCount(v); i++; }
     else if (k === '--seed') { a.seed = v; i++; }
     else if (k === '--out') { a.out = v; i++; }
+    else if (k === '--checkout-ms') { a.checkoutMs = Number(v); i++; }
     else if (k === '--force') a.force = true;
     else { console.error('unknown argument ' + k); process.exit(2); }
   }
-  if (!a.out) { console.error('usage: gen-session.js --events N[k|m] [--seed S] --out DIR [--force]'); process.exit(2); }
+  if (!a.out) { console.error('usage: gen-session.js --events N[k|m] [--seed S] [--checkout-ms MS] --out DIR [--force]'); process.exit(2); }
   return a;
 }
 function parseEventCount(v) {
@@ -236,6 +312,7 @@ function parseEventCount(v) {
 function generate(opts) {
   const rng = makeRng(opts.seed + ':' + opts.events);
   const N = opts.events;
+  const checkoutMs = opts.checkoutMs || 0;   // rrweb's checkoutEveryNms; 0: none
   const dir = opts.out;
   fs.mkdirSync(dir, { recursive: true });
   for (const f of fs.readdirSync(dir)) if (/^batch/.test(f)) fs.unlinkSync(path.join(dir, f));
@@ -268,7 +345,7 @@ function generate(opts) {
   let count = 0;                      // events emitted
   const stats = {
     generator_version: GENERATOR_VERSION, seed: opts.seed, events: N, sessionId, started_ts: startTs,
-    batches: 0, event_bytes: 0, body_bytes: 0, gz_bytes: 0, full_snapshots: 0, full_snapshot_bytes: 0,
+    checkout_ms: checkoutMs, checkouts: 0, batches: 0, event_bytes: 0, body_bytes: 0, gz_bytes: 0, full_snapshots: 0, full_snapshot_bytes: 0,
     url_markers: 0, identity_markers: 0, console_events: 0, console_batches: 0, idle_gaps: 0,
     out_of_order_events: 0, out_of_order_batches: 0, by_kind: {}, metadata_url: metadata.url,
   };
@@ -312,6 +389,7 @@ function generate(opts) {
   }
 
   let lastTs = startTs;
+  let lastFullTs = startTs;
   function emit(type, data, kind) {
     if (count >= N) return;
     // SDK flush timer fires while the page is quiet; full buffer flushes at once
@@ -325,11 +403,14 @@ function generate(opts) {
     stats.event_bytes += len;
     stats.by_kind[kind] = stats.by_kind[kind] || { n: 0, bytes: 0 };
     stats.by_kind[kind].n++; stats.by_kind[kind].bytes += len;
-    if (type === 2) { bufHasSnapshot = true; stats.full_snapshots++; stats.full_snapshot_bytes += len; }
+    if (type === 2) { bufHasSnapshot = true; stats.full_snapshots++; stats.full_snapshot_bytes += len; lastFullTs = ts; }
     if (kind === 'console') bufConsole++;
     lastTs = Math.max(lastTs, t);
     count++;
     if (buf.length >= MAX_BATCH) flush();
+    // rrweb's recorder with checkoutEveryNms: the first IncrementalSnapshot
+    // more than that after the last FullSnapshot triggers a checkout
+    if (type === 3 && checkoutMs > 0 && ts - lastFullTs > checkoutMs && N - count > 50) checkout();
   }
   const adv = (lo, hi) => { ts += rng.int(lo, hi); };
 
@@ -344,9 +425,19 @@ function generate(opts) {
     }
     emit(4, { href: page.url, width, height }, 'meta');
     adv(1, 20);
-    const target = Math.round(rng.logUniform(50000, 400000));
-    emit(2, page.snapshot(target), 'full_snapshot');
+    page.target = Math.round(rng.logUniform(50000, 400000));
+    emit(2, page.snapshot(page.target), 'full_snapshot');
     adv(20, 300);
+  }
+  // takeFullSnapshot(true): Meta and a FullSnapshot of the same page (as
+  // large as its first), which emit's isCheckout makes the SDK start a new
+  // batch with (a fresh segment); no url marker, the page did not change
+  function checkout() {
+    flush();
+    stats.checkouts++;
+    emit(4, { href: page.url, width, height }, 'meta');
+    adv(1, 20);
+    emit(2, page.snapshot(page.target), 'full_snapshot');
   }
   function mouseMove() {
     const positions = [];
@@ -358,6 +449,24 @@ function generate(opts) {
       positions.push({ x, y, id: page.someElement(), timeOffset: -Math.round((k - i) * 500 / k) });
     }
     emit(3, { source: 1, positions }, 'mousemove');
+  }
+  // rrweb's recorder sends an added subtree as one add per node, each
+  // serialized without children (the Replayer builds an add with skipChild):
+  // the node, then its children last to first, so that every parentId and
+  // nextId is in the document when its add is applied
+  function flatAdds(adds, parentId, nextId, node) {
+    const { childNodes, ...own } = node;
+    if (childNodes) own.childNodes = [];
+    adds.push({ parentId, nextId, node: own });
+    if (!childNodes) return;
+    for (let i = childNodes.length - 1; i >= 0; i--)
+      flatAdds(adds, node.id, i + 1 < childNodes.length ? childNodes[i + 1].id : null, childNodes[i]);
+  }
+  // removes a live element (never the page's skeleton: html, head, body, #root)
+  function removeSome(d) {
+    const id = page.someElement();
+    if (id === page.rootId) return;
+    d.removes.push({ parentId: page.detach(id), id });
   }
   function mutationSmall() {
     const d = { source: 0, texts: [], attributes: [], removes: [], adds: [] };
@@ -377,16 +486,20 @@ function generate(opts) {
         d.attributes.push({ id: page.someElement(), attributes: at });
       }
     } else {
-      d.removes.push({ parentId: page.someElement(), id: page.someElement() });
+      removeSome(d);
       d.texts.push({ id: page.someText(), value: sentence(rng, 1, 6) });
     }
     emit(3, d, 'mutation');
   }
   function mutationAdds() {
     const d = { source: 0, texts: [], attributes: [], removes: [], adds: [] };
-    for (let i = rng.int(0, 2); i > 0; i--) d.removes.push({ parentId: page.someElement(), id: page.someElement() });
+    for (let i = rng.int(0, 2); i > 0; i--) removeSome(d);
     for (let i = rng.int(1, 3); i > 0; i--) {
-      d.adds.push({ parentId: page.someElement(), nextId: rng.chance(0.5) ? page.someElement() : null, node: page.subtree(rng.int(1, 4), rng.int(1, 12)) });
+      const parentId = page.someElement();
+      const nextId = rng.chance(0.5) ? page.someChild(parentId) : null;
+      const node = page.subtree(rng.int(1, 4), rng.int(1, 12));
+      page.attach(parentId, node, nextId);
+      flatAdds(d.adds, parentId, nextId, node);
     }
     emit(3, d, 'mutation_adds');
   }
@@ -450,7 +563,7 @@ function generate(opts) {
     const r = rng.f();
     if (r < 0.3) emit(3, { source: 4, width: rng.int(800, 1920), height: rng.int(600, 1080) }, 'resize');
     else if (r < 0.5) emit(3, { source: 7, type: rng.int(0, 4), id: page.someElement(), currentTime: rng.f() * 100, volume: 1, muted: false, playbackRate: 1 }, 'media');
-    else if (r < 0.7) emit(3, { source: 8, id: page.someElement(), adds: [{ rule: cssText(rng, 80), index: rng.int(0, 400) }] }, 'stylesheet');
+    else if (r < 0.7) emit(3, { source: 8, id: rng.pick(page.sheetIds), adds: [{ rule: cssText(rng, 80), index: rng.int(0, 400) }] }, 'stylesheet');
     else if (r < 0.85) emit(3, { source: 14, ranges: [{ start: page.someText(), startOffset: rng.int(0, 20), end: page.someText(), endOffset: rng.int(0, 20) }] }, 'selection');
     else emit(5, { tag: rng.pick(['analytics', 'feature-flag', 'dozor:checkout-step']), payload: { step: rng.int(1, 5), name: rng.pick(WORDS) } }, 'custom');
   }
@@ -536,7 +649,8 @@ function main() {
   if (!opts.force && fs.existsSync(mf)) {
     try {
       const m = JSON.parse(fs.readFileSync(mf, 'utf8'));
-      if (m.generator_version === GENERATOR_VERSION && m.seed === opts.seed && m.events === opts.events) {
+      if (m.generator_version === GENERATOR_VERSION && m.seed === opts.seed && m.events === opts.events &&
+          (m.checkout_ms || 0) === opts.checkoutMs) {
         console.error(`gen-session: ${opts.out} is up to date (${m.generated_events} events, ${m.batches} batches)`);
         return;
       }
@@ -547,7 +661,7 @@ function main() {
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
   console.error(`gen-session: ${s.generated_events} events in ${s.batches} batches, ${(s.event_bytes / 1e6).toFixed(1)} MB JSON ` +
     `(${s.bytes_per_event} B/event), ${(s.gz_bytes / 1e6).toFixed(1)} MB gzip, ${s.full_snapshots} snapshots, ` +
-    `${s.url_markers} url, ${s.identity_markers} identity, ${s.console_events} console in ${s.console_batches} batches, ` +
+    `${s.checkouts} checkouts, ${s.url_markers} url, ${s.identity_markers} identity, ${s.console_events} console in ${s.console_batches} batches, ` +
     `${s.idle_gaps} idle gaps; ${(ms / 1000).toFixed(1)} s`);
 }
 

@@ -1,16 +1,21 @@
 // Replay benchmark (issue 14): the replay page's windowed loading against the
 // original dashboard's download-everything, in the same Chromium and run.
 //
-//   DOZOR_API=http://... PG*=... node bench/replay.js ID[:label] ...
+//   DOZOR_API=http://... PG*=... node bench/replay.js ID[:label[:all]] ...
 //
 // Per session and approach, BENCH_REPLAY_RUNS (default 3) fresh pages:
 //   first frame  navigation start → the first frame rendered (performance.now())
 //   seek middle  a seek to the middle of the (compressed) timeline → rendered
-// windowed: /replay/{id}?paused=1, window.__replay.firstFrameAt and .lastSeek.
-// download-everything: on the same page's origin, every batch through
-// /api/sessions/{id}/events (pages of 1000 via nextCursor), gunzip
-// (DecompressionStream), JSON.parse, concatenate, sort by timestamp, then a
-// Replayer over all of it; the seek is Replayer.pause(middle) on it.
+//   open middle  navigation start to a page opened at the middle (a link to
+//                that moment, ?t=) → the middle rendered
+// windowed: /replay/{id}?paused=1, window.__replay.firstFrameAt; then, once
+// the page is ready (seek bar, history, console: __replay.readyAt), the time
+// __replay.seek(middle) takes until the moment is in the iframe.
+// download-everything (skipped when all is 0): on the same page's origin,
+// every batch through /api/sessions/{id}/events (pages of 1000 via
+// nextCursor), gunzip (DecompressionStream), JSON.parse, concatenate, sort by
+// timestamp, then a Replayer over all of it, paused on its first
+// FullSnapshot as the page is; the seek is Replayer.pause(middle) on it.
 'use strict';
 const { chromium } = require('../test/e2e/node_modules/playwright-core');
 
@@ -33,16 +38,30 @@ async function windowed(browser, id) {
   await page.waitForFunction(() => window.__replay && window.__replay.firstFrameAt !== null, null, { timeout: 600000 });
   // performance.now() counts from the navigation's start
   const ff = await page.evaluate(() => window.__replay.firstFrameAt);
-  const seek = await page.evaluate(async () => {
+  await page.waitForFunction(() => window.__replay.readyAt !== null, null, { timeout: 600000 });
+  const ready = await page.evaluate(() => window.__replay.readyAt);
+  const r = await page.evaluate(async () => {
     const mid = (window.__replay.start + window.__replay.end) / 2;
     const t0 = performance.now(), f0 = window.__replay.fetchMs;
     await window.__replay.seek(mid);
     const ms = performance.now() - t0;
-    console.log(`seek: ${ms.toFixed(0)} ms, of which fetching ${(window.__replay.fetchMs - f0).toFixed(0)} ms`);
-    return ms;
+    const d = window.__replay.iframeDoc();
+    return { ms, fetch: window.__replay.fetchMs - f0, off: window.__replay.t - mid,
+      shown: !!(d && d.body && d.body.innerText.length), bytes: window.__replay.bytes };
   });
+  if (Math.abs(r.off) >= 1 || !r.shown) throw new Error(`seek did not render the middle: ${JSON.stringify(r)}`);
+  console.error(`  windowed: ready (seek bar, history, console) at ${f(ready)}; seek ${r.ms.toFixed(0)} ms, of which fetching ${r.fetch.toFixed(0)} ms; ${(r.bytes / 1e6).toFixed(1)} MB of JSON loaded in all`);
+  const at = await page.evaluate(() => (window.__replay.end - window.__replay.start) / 2);
   await context.close();
-  return { first: ff, seek };
+  // a fresh page opened at the middle
+  const c2 = await browser.newContext({ viewport: { width: 1440, height: 860 } });
+  const p2 = await c2.newPage();
+  await p2.goto(`${API}/replay/${id}?paused=1&t=${at}`);
+  await p2.waitForFunction(() => window.__replay && window.__replay.firstFrameAt !== null, null, { timeout: 600000 });
+  const open = await p2.evaluate((want) => ({ at: window.__replay.firstFrameAt, off: window.__replay.t - window.__replay.start - want }), at);
+  if (Math.abs(open.off) >= 1) throw new Error(`opening at the middle did not show it: ${JSON.stringify(open)}`);
+  await c2.close();
+  return { first: ff, seek: r.ms, open: open.at };
 }
 
 async function downloadAll(browser, id) {
@@ -69,7 +88,8 @@ async function downloadAll(browser, id) {
     } while (cursor);
     events.sort((a, b) => a.timestamp - b.timestamp);
     const rp = new rrweb.Replayer(events, { root: document.getElementById('mount'), mouseTail: false, showWarning: false });
-    rp.pause(0);
+    const snap = events.find((e) => e.type === 2);   // the first frame, as the page shows it
+    rp.pause(snap ? snap.timestamp + 1 - events[0].timestamp : 0);
     const first = performance.now();      // from the navigation's start, as windowed
     const meta = rp.getMetaData();
     const t1 = performance.now();
@@ -93,21 +113,28 @@ async function main() {
   const report = [];
   try {
     for (const arg of process.argv.slice(2)) {
-      const [id, label = id] = arg.split(':');
-      const res = { windowed: { first: [], seek: [] }, all: { first: [], seek: [] } };
+      const [id, label = id, all = '1'] = arg.split(':');
+      const withAll = all !== '0';
+      const res = { windowed: { first: [], seek: [], open: [] }, all: { first: [], seek: [], open: [] } };
       for (let i = 0; i < RUNS; i++) {
         const w = await windowed(browser, id);
-        res.windowed.first.push(w.first); res.windowed.seek.push(w.seek);
-        const a = await downloadAll(browser, id);
-        res.all.first.push(a.first); res.all.seek.push(a.seek);
-        console.error(`bench replay ${label} run ${i + 1}: windowed ${f(w.first)} + seek ${f(w.seek)}; ` +
-          `download-everything ${f(a.first)} + seek ${f(a.seek)} (${a.events} events)`);
+        res.windowed.first.push(w.first); res.windowed.seek.push(w.seek); res.windowed.open.push(w.open);
+        let msg = `bench replay ${label} run ${i + 1}: windowed ${f(w.first)} + seek ${f(w.seek)}, open at the middle ${f(w.open)}`;
+        if (withAll) {
+          const a = await downloadAll(browser, id);
+          // opened at the middle it shows nothing before all is in: its first
+          // frame (the start, ~0.1 s of rendering) and the seek
+          res.all.first.push(a.first); res.all.seek.push(a.seek); res.all.open.push(a.first + a.seek);
+          msg += `; download-everything ${f(a.first)} + seek ${f(a.seek)} (${a.events} events)`;
+        }
+        console.error(msg);
       }
+      const cmp = (k) => (withAll ? `   download-everything ${line(res.all[k])}` +
+        `   ×${(stats(res.all[k]).median / stats(res.windowed[k]).median).toFixed(1)}` : '   download-everything not run');
       report.push(`${label} (${RUNS} runs, min / median / max)`,
-        `  first frame   windowed ${line(res.windowed.first)}   download-everything ${line(res.all.first)}` +
-        `   ×${(stats(res.all.first).median / stats(res.windowed.first).median).toFixed(1)}`,
-        `  seek middle   windowed ${line(res.windowed.seek)}   download-everything ${line(res.all.seek)}` +
-        `   ×${(stats(res.all.seek).median / stats(res.windowed.seek).median).toFixed(1)}`);
+        `  first frame   windowed ${line(res.windowed.first)}${cmp('first')}`,
+        `  seek middle   windowed ${line(res.windowed.seek)}${cmp('seek')}`,
+        `  open middle   windowed ${line(res.windowed.open)}${cmp('open')}`);
     }
   } finally { await browser.close(); }
   console.log(report.join('\n'));

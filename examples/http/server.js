@@ -127,12 +127,22 @@ const reads = {
 
 // GET /api/sessions/{id}/window?from=&to=&compressIdle=: the events in
 // [from, to) as dozor_events returns them; the text goes out untouched.
+// ?head=MS instead: the first MS of the session, [start, start + MS), with
+// the bounds in X-Window-From / X-Window-To, so that a player's first frame
+// needs this one request (on both timelines the session starts at its real
+// start: idle compression only shortens gaps after it).
 async function sendWindow(res, id, q) {
   const num = (k) => (q.get(k) == null || q.get(k) === '' ? null : q.get(k));
-  const [row] = await query(`SELECT dozor_events($1::bigint, $2, 30000, 5000, $3::float8, $4::float8)::text AS e`,
-    [id, bool(q.get('compressIdle'), true), num('from'), num('to')]);
-  if (row.e === null) throw new HttpError(404, 'session not found');
-  res.writeHead(200, { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', ...noStore });
+  const head = num('head');
+  const [row] = await query(head === null
+    ? `SELECT dozor_events($1::bigint, $2, 30000, 5000, $3::float8, $4::float8)::text AS e`
+    : `SELECT a AS "from", a + $3::float8 AS "to", dozor_events($1::bigint, $2, 30000, 5000, a, a + $3::float8)::text AS e
+         FROM (SELECT (extract(epoch FROM (dozor_session($1::bigint) ->> 'startedAt')::timestamptz) * 1000)::float8 AS a) s`,
+  head === null ? [id, bool(q.get('compressIdle'), true), num('from'), num('to')]
+    : [id, bool(q.get('compressIdle'), true), head]);
+  if (!row || row.e === null) throw new HttpError(404, 'session not found');
+  const bounds = head === null ? {} : { 'X-Window-From': String(row.from), 'X-Window-To': String(row.to) };
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*', ...noStore, ...bounds });
   res.end(row.e);
 }
 

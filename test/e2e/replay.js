@@ -48,7 +48,11 @@ async function openPlayer(browser, id, query = 'paused=1') {
   });
   await page.goto(`${API}/replay/${id}?${query}`);
   await page.waitForFunction(() => window.__replay && window.__replay.firstFrameAt !== null, null, { timeout: 30000 });
-  return { context, page, errors, bytes: () => bytes };
+  // what the first frame showed, before anything else could change the iframe
+  const firstText = await frameText(page);
+  // the seek bar, keyframes, history and console come after the first frame
+  await page.waitForFunction(() => window.__replay.readyAt !== null, null, { timeout: 30000 });
+  return { context, page, errors, bytes: () => bytes, firstText };
 }
 
 const frameText = (page) => page.evaluate(() => {
@@ -81,7 +85,14 @@ async function checkSample(browser, db, id) {
       FROM dozor_events($1::bigint, true) e`, [id])).rows;
   const history = (await db.query('SELECT * FROM dozor_history($1::bigint, true)', [id])).rows;
   const consoleRows = (await db.query('SELECT * FROM dozor_console($1::bigint, true)', [id])).rows;
-  const { page, context, errors } = await openPlayer(browser, id);
+  const { page, context, errors, firstText } = await openPlayer(browser, id);
+
+  // The first frame (from the session's first window alone, before the
+  // index) is what a seek to the start shows.
+  await page.evaluate(() => window.__replay.seek(window.__replay.start));
+  const startText = await frameText(page);
+  check('the first frame shows the session\'s first page, as a seek to the start does',
+    firstText.length > 0 && firstText === startText, { firstText: firstText.slice(0, 200), startText: startText.slice(0, 200) });
 
   const got = await page.evaluate(() => window.__replay.total);
   check(`total time ${got} ms equals the compressed duration from SQL (${total} ms)`, got === total, { got, total });
