@@ -3,7 +3,7 @@
 # and 8). A benchmark, not a test: figures depend on the machine.
 #
 #   bench/scale.sh                      # 10^4 and 10^5 batches, ~4 minutes
-#   BIG=1000000 bench/scale.sh          # 10^6 batches (~4 GB, much longer)
+#   BIG=1000000 bench/scale.sh          # 10^6 batches (5.4 GB, ~15 minutes)
 #
 #   SMALL=10000 BIG=100000   stored batches of the two stores
 #   SESSIONS=1000000         the big store is padded to this many sessions
