@@ -108,35 +108,40 @@ const stats = (xs) => {
 const f = (x) => `${(x / 1000).toFixed(3)} s`;
 const line = (xs) => { const s = stats(xs); return `${f(s.min)} / ${f(s.median)} / ${f(s.max)}`; };
 
-async function main() {
+// Each measurement in a browser of its own: a download-everything run
+// leaves a tab's worth of garbage (the whole session parsed) that the next
+// page in the same browser would pay for.
+async function fresh(measure, id) {
   const browser = await launch();
+  try { return await measure(browser, id); } finally { await browser.close(); }
+}
+
+async function main() {
   const report = [];
-  try {
-    for (const arg of process.argv.slice(2)) {
-      const [id, label = id, all = '1'] = arg.split(':');
-      const withAll = all !== '0';
-      const res = { windowed: { first: [], seek: [], open: [] }, all: { first: [], seek: [], open: [] } };
-      for (let i = 0; i < RUNS; i++) {
-        const w = await windowed(browser, id);
-        res.windowed.first.push(w.first); res.windowed.seek.push(w.seek); res.windowed.open.push(w.open);
-        let msg = `bench replay ${label} run ${i + 1}: windowed ${f(w.first)} + seek ${f(w.seek)}, open at the middle ${f(w.open)}`;
-        if (withAll) {
-          const a = await downloadAll(browser, id);
-          // opened at the middle it shows nothing before all is in: its first
-          // frame (the start, ~0.1 s of rendering) and the seek
-          res.all.first.push(a.first); res.all.seek.push(a.seek); res.all.open.push(a.first + a.seek);
-          msg += `; download-everything ${f(a.first)} + seek ${f(a.seek)} (${a.events} events)`;
-        }
-        console.error(msg);
+  for (const arg of process.argv.slice(2)) {
+    const [id, label = id, all = '1'] = arg.split(':');
+    const withAll = all !== '0';
+    const res = { windowed: { first: [], seek: [], open: [] }, all: { first: [], seek: [], open: [] } };
+    for (let i = 0; i < RUNS; i++) {
+      const w = await fresh(windowed, id);
+      res.windowed.first.push(w.first); res.windowed.seek.push(w.seek); res.windowed.open.push(w.open);
+      let msg = `bench replay ${label} run ${i + 1}: windowed ${f(w.first)} + seek ${f(w.seek)}, open at the middle ${f(w.open)}`;
+      if (withAll) {
+        const a = await fresh(downloadAll, id);
+        // opened at the middle it shows nothing before all is in: its first
+        // frame (the start, ~0.1 s of rendering) and the seek
+        res.all.first.push(a.first); res.all.seek.push(a.seek); res.all.open.push(a.first + a.seek);
+        msg += `; download-everything ${f(a.first)} + seek ${f(a.seek)} (${a.events} events)`;
       }
-      const cmp = (k) => (withAll ? `   download-everything ${line(res.all[k])}` +
-        `   ×${(stats(res.all[k]).median / stats(res.windowed[k]).median).toFixed(1)}` : '   download-everything not run');
-      report.push(`${label} (${RUNS} runs, min / median / max)`,
-        `  first frame   windowed ${line(res.windowed.first)}${cmp('first')}`,
-        `  seek middle   windowed ${line(res.windowed.seek)}${cmp('seek')}`,
-        `  open middle   windowed ${line(res.windowed.open)}${cmp('open')}`);
+      console.error(msg);
     }
-  } finally { await browser.close(); }
+    const cmp = (k) => (withAll ? `   download-everything ${line(res.all[k])}` +
+      `   ×${(stats(res.all[k]).median / stats(res.windowed[k]).median).toFixed(1)}` : '   download-everything not run');
+    report.push(`${label} (${RUNS} runs, min / median / max)`,
+      `  first frame   windowed ${line(res.windowed.first)}${cmp('first')}`,
+      `  seek middle   windowed ${line(res.windowed.seek)}${cmp('seek')}`,
+      `  open middle   windowed ${line(res.windowed.open)}${cmp('open')}`);
+  }
   console.log(report.join('\n'));
 }
 main().catch((e) => { console.error(e); process.exit(1); });
