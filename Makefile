@@ -11,6 +11,8 @@ OBJS = \
 	src/event.o \
 	src/batch_index.o \
 	src/ingest.o \
+	src/session_lock.o \
+	src/ingest_store.o \
 	src/activity.o \
 	src/timeline.o \
 	src/stream.o \

@@ -1,17 +1,20 @@
 /*
  * activity.c — active time of a session from its merged runs of activity
  * (README: "Activity summary"). Ingest (src/ingest.c) finds each batch's
- * runs; dozor_ingest merges them into the session's int8multirange.
+ * runs; dozor_ingest (src/ingest_store.c) merges them into the session's
+ * int8multirange.
  */
 #include "postgres.h"
 
 #include "common/int.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/multirangetypes.h"
 #include "utils/rangetypes.h"
 #include "utils/typcache.h"
 
+#include "activity.h"
 #include "limits.h"
 
 PG_FUNCTION_INFO_V1(dozor_active_ms);
@@ -70,4 +73,30 @@ dozor_activity_run(PG_FUNCTION_ARGS)
 	upper.inclusive = false;
 	upper.lower = false;
 	PG_RETURN_RANGE_P(make_range(typcache, &lower, &upper, false));
+}
+
+/*
+ * The stored activity of a batch: the int8multirange of its runs, each
+ * first_ms .. last_ms made as dozor_activity_run makes it (what
+ * range_agg(dozor_activity_run(first, last)) gives). Ingest calls it with
+ * the runs of dozor_prepared_batch (active_starts, active_ends).
+ */
+Datum
+ActivityRunsMultirange(ArrayType *starts, ArrayType *ends)
+{
+	TypeCacheEntry *typcache = lookup_type_cache(INT8RANGEOID, TYPECACHE_RANGE_INFO);
+	int			n = ArrayGetNItems(ARR_NDIM(starts), ARR_DIMS(starts));
+	int64	   *first = (int64 *) ARR_DATA_PTR(starts);
+	int64	   *last = (int64 *) ARR_DATA_PTR(ends);
+	RangeType **ranges;
+
+	if (ARR_HASNULL(starts) || ARR_HASNULL(ends) ||
+		ArrayGetNItems(ARR_NDIM(ends), ARR_DIMS(ends)) != n)
+		elog(ERROR, "runs of activity must be two arrays of equal length without nulls");
+	ranges = palloc(sizeof(RangeType *) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+		ranges[i] = DatumGetRangeTypeP(DirectFunctionCall2(dozor_activity_run,
+														   Int64GetDatum(first[i]),
+														   Int64GetDatum(last[i])));
+	return MultirangeTypePGetDatum(make_multirange(INT8MULTIRANGEOID, typcache, n, ranges));
 }

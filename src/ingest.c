@@ -5,8 +5,8 @@
  * ingest in C: bounded gunzip, UTF-8 and JSON validation, the docs/SPEC.md §3
  * schema checks with messages that name the field, classification of every
  * event, the stored gzip of the events exactly as sent, the batch index and
- * the retry digest. The SQL function dozor_ingest (src/dozor.sql) then does
- * the table writes in one statement's transaction.
+ * the retry digest. dozor_ingest (src/ingest_store.c) then does the table
+ * writes.
  *
  * Events are never re-serialized: the stored array is "[" + the events'
  * original texts joined by "," + "]".
@@ -30,47 +30,11 @@
 #include "event.h"
 #include "gzip.h"
 #include "hex.h"
+#include "ingest.h"
 #include "json_scan.h"
 #include "limits.h"
 #include "url_pathname.h"
 
-
-/* Columns of the composite type dozor_prepared_batch, in order. */
-enum PreparedColumn
-{
-	PB_SESSION_ID,
-	PB_HAS_METADATA,
-	PB_URL,
-	PB_REFERRER,
-	PB_USER_AGENT,
-	PB_SCREEN_WIDTH,
-	PB_SCREEN_HEIGHT,
-	PB_LANGUAGE,
-	PB_URL_PATHNAME,
-	PB_USER_ID,
-	PB_TRAITS,
-	PB_EVENT_COUNT,
-	PB_FIRST_TIMESTAMP,
-	PB_LAST_TIMESTAMP,
-	PB_DATA,
-	PB_RAW_BYTES,
-	PB_EVENT_INDEX,
-	PB_CONSOLE_COUNT,
-	PB_CONTENT_HASH,
-	PB_MARKER_INDEX,
-	PB_MARKER_TIMESTAMP,
-	PB_MARKER_KIND,
-	PB_MARKER_DATA,
-	PB_CLICK_COUNT,
-	PB_KEYPRESS_COUNT,
-	PB_MOUSE_ACTIVITY_COUNT,
-	PB_CONSOLE_LOG_COUNT,
-	PB_CONSOLE_WARN_COUNT,
-	PB_CONSOLE_ERROR_COUNT,
-	PB_ACTIVE_STARTS,
-	PB_ACTIVE_ENDS,
-	PB_NCOLUMNS
-};
 
 /* Reports a body field of the wrong shape (SQLSTATE 22023). */
 static void
@@ -526,17 +490,13 @@ BodyText(bytea *body, text *encoding, size_t *len)
 	return data;
 }
 
-PG_FUNCTION_INFO_V1(dozor_prepare_batch);
-
 /*
- * dozor_prepare_batch(body bytea, content_encoding text) -> dozor_prepared_batch
+ * Validates a request body and fills the columns of dozor_prepared_batch
+ * (values and nulls of PB_NCOLUMNS, in the order of enum PreparedColumn).
  */
-Datum
-dozor_prepare_batch(PG_FUNCTION_ARGS)
+void
+PrepareBatch(bytea *body, text *content_encoding, Datum *values, bool *nulls)
 {
-	TupleDesc	tupdesc;
-	Datum		values[PB_NCOLUMNS];
-	bool		nulls[PB_NCOLUMNS];
 	JsonSpan	root;
 	JsonIter	it;
 	JsonSpan	key;
@@ -548,15 +508,11 @@ dozor_prepare_batch(PG_FUNCTION_ARGS)
 	const char *json;
 	size_t		json_len;
 
-	if (PG_ARGISNULL(0))
+	if (body == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("body must not be null")));
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE ||
-		tupdesc->natts != PB_NCOLUMNS)
-		elog(ERROR, "dozor_prepare_batch must return dozor_prepared_batch");
-
-	json = BodyText(PG_GETARG_BYTEA_PP(0), PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1), &json_len);
+	json = BodyText(body, content_encoding, &json_len);
 
 	JsonScanWhole(json, json_len, "body", true, EVENT_BODY_OUTLINE_DEPTH, EVENT_BODY_OUTLINE_NODES, &root);
 	if (root.kind != JSON_KIND_OBJECT)
@@ -574,7 +530,7 @@ dozor_prepare_batch(PG_FUNCTION_ARGS)
 			metadata = value;
 	}
 
-	memset(nulls, true, sizeof(nulls));
+	memset(nulls, true, sizeof(bool) * PB_NCOLUMNS);
 	values[PB_SESSION_ID] = SessionIdDatum(&session_id);
 	nulls[PB_SESSION_ID] = false;
 	values[PB_HAS_METADATA] = BoolGetDatum(false);
@@ -626,7 +582,25 @@ dozor_prepare_batch(PG_FUNCTION_ARGS)
 		for (int c = PB_FIRST_TIMESTAMP; c <= PB_CONTENT_HASH; c++)
 			nulls[c] = false;
 	}
+}
 
+PG_FUNCTION_INFO_V1(dozor_prepare_batch);
+
+/*
+ * dozor_prepare_batch(body bytea, content_encoding text) -> dozor_prepared_batch
+ */
+Datum
+dozor_prepare_batch(PG_FUNCTION_ARGS)
+{
+	TupleDesc	tupdesc;
+	Datum		values[PB_NCOLUMNS];
+	bool		nulls[PB_NCOLUMNS];
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE ||
+		tupdesc->natts != PB_NCOLUMNS)
+		elog(ERROR, "dozor_prepare_batch must return dozor_prepared_batch");
+	PrepareBatch(PG_ARGISNULL(0) ? NULL : PG_GETARG_BYTEA_PP(0),
+				 PG_ARGISNULL(1) ? NULL : PG_GETARG_TEXT_PP(1), values, nulls);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(tupdesc), values, nulls)));
 }
 
