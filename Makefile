@@ -10,6 +10,7 @@ OBJS = \
 	src/url_pathname.o \
 	src/event.o \
 	src/batch_index.o \
+	src/xxh64.o \
 	src/ingest.o \
 	src/session_lock.o \
 	src/ingest_store.o \

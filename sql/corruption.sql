@@ -96,12 +96,17 @@ SELECT expect_error(format('SELECT dozor_to_real(%s, 10)', :ones)) LIKE format('
 UPDATE dozor.event_batches b SET event_index = o.event_index FROM ones_row o WHERE b.id = :b1;
 SELECT length(dozor_events(:ones)::text) > 0 AS restored;
 
--- The upgrade's index rebuild gives exactly the index ingest stored, and
--- refuses a blob that is not the row's.
-SELECT bool_and(dozor_rebuild_event_index(id, data, raw_bytes, content_hash) = event_index) AS rebuild_is_identical
-FROM dozor.event_batches;
+-- The upgrade's rebuild gives exactly the digest and index ingest stored,
+-- also from a digest of another hash (0.1.0's: only its CRC-32 part, bytes
+-- 8..11, must be the blob's), and refuses a blob that is not the row's.
+SELECT bool_and((r.content_hash, r.event_index) = (b.content_hash, b.event_index)) AS rebuild_is_identical
+FROM dozor.event_batches b, dozor_rebuild_batch(b.id, b.data, b.raw_bytes, b.content_hash) r;
+SELECT bool_and((r.content_hash, r.event_index) = (b.content_hash, b.event_index)) AS rebuild_of_old_digest_is_identical
+FROM dozor.event_batches b,
+     dozor_rebuild_batch(b.id, b.data, b.raw_bytes,
+                         overlay(b.content_hash PLACING '\x0123456789abcdef'::bytea FROM 1)) r;
 SELECT regexp_replace(expect_error(format(
-  'SELECT dozor_rebuild_event_index(%s, (SELECT data FROM dozor.event_batches WHERE id = %s), raw_bytes, content_hash) FROM dozor.event_batches WHERE id = %s',
+  'SELECT dozor_rebuild_batch(%s, (SELECT data FROM dozor.event_batches WHERE id = %s), raw_bytes, content_hash) FROM dozor.event_batches WHERE id = %s',
   :b1, :b2, :b1)), 'batch [0-9]+', 'batch N');
 
 -- A corrupt window on the row never hides the batch: the whole stream

@@ -680,12 +680,12 @@ RETURNS @extschema@.dozor_prepared_batch
 AS 'MODULE_PATHNAME', 'dozor_prepare_batch'
 LANGUAGE C IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
 
--- A stored batch's event index made again from its blob (src/ingest.c);
--- the 0.2.0 upgrade rebuilds 0.1.0 indexes with it. Owner only.
-CREATE FUNCTION @extschema@.dozor_rebuild_event_index(batch_id bigint, data bytea,
-                                                     raw_bytes integer, content_hash bytea)
-RETURNS bytea
-AS 'MODULE_PATHNAME', 'dozor_rebuild_event_index'
+-- A stored batch's digest and event index made again from its blob
+-- (src/ingest.c); the 0.2.0 upgrade rebuilds 0.1.0 batches with it. Owner only.
+CREATE FUNCTION @extschema@.dozor_rebuild_batch(batch_id bigint, data bytea, raw_bytes integer,
+                                               stored_hash bytea,
+                                               OUT content_hash bytea, OUT event_index bytea)
+AS 'MODULE_PATHNAME', 'dozor_rebuild_batch'
 LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
 
 -- A run of user interaction from its first to its last interaction, as

@@ -21,21 +21,25 @@
 -- 1. Stored batches: event indexes bound to their rows
 --
 -- 0.2.0 seals each batch's event index with the batch's digest (a valid
--- index of another batch no longer passes) and adds the classes full
--- snapshot, meta and other dozor:* marker. Every 0.1.0 index is made again
--- from its blob, exactly as ingest makes it: this reads and inflates every
--- stored batch once (README, "Upgrading", gives the cost per GB).
+-- index of another batch no longer passes), adds the classes full
+-- snapshot, meta and other dozor:* marker, and computes digests with
+-- another hash. Every 0.1.0 digest and index is made again from its blob,
+-- exactly as ingest makes them: this reads and inflates every stored batch
+-- once (README, "Upgrading", gives the cost per GB).
 -------------------------------------------------------------------------------
 
-CREATE FUNCTION @extschema@.dozor_rebuild_event_index(batch_id bigint, data bytea,
-                                                     raw_bytes integer, content_hash bytea)
-RETURNS bytea
-AS 'MODULE_PATHNAME', 'dozor_rebuild_event_index'
-LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE;
-REVOKE ALL ON FUNCTION @extschema@.dozor_rebuild_event_index(bigint, bytea, integer, bytea) FROM PUBLIC;
+CREATE FUNCTION @extschema@.dozor_rebuild_batch(batch_id bigint, data bytea, raw_bytes integer,
+                                               stored_hash bytea,
+                                               OUT content_hash bytea, OUT event_index bytea)
+AS 'MODULE_PATHNAME', 'dozor_rebuild_batch'
+LANGUAGE C STRICT IMMUTABLE PARALLEL SAFE SECURITY INVOKER;
+REVOKE ALL ON FUNCTION @extschema@.dozor_rebuild_batch(bigint, bytea, integer, bytea) FROM PUBLIC;
 
+-- The digest too: 0.2.0 hashes with XXH64 (src/xxh64.c), and a batch
+-- retried after the update must find its stored copy.
 UPDATE dozor.event_batches b
-SET timeline = @extschema@.dozor_rebuild_event_index(b.id, b.data, b.raw_bytes, b.content_hash);
+SET (content_hash, timeline) = (SELECT r.content_hash, r.event_index
+                                FROM @extschema@.dozor_rebuild_batch(b.id, b.data, b.raw_bytes, b.content_hash) r);
 
 -- What follows changes tables that 0.1.0's ingest and reads use while the
 -- update runs: take them all now, in the order ingest takes them (its key
