@@ -68,11 +68,21 @@ typedef enum IngestStatement
 	ST_COUNT
 } IngestStatement;
 
+/*
+ * A statement and its parameter types. Each looks up one row by key, or
+ * inserts into a table whose partition the executor picks, so one generic
+ * plan serves every call: it is made on first use instead of after five
+ * custom plans (a new connection's first batches would plan each time).
+ * The two that read or update partitioned tables by session id (the url
+ * marker and the pages) keep custom plans: a generic one would lock every
+ * partition.
+ */
 typedef struct StatementDef
 {
 	const char *sql;			/* "%1$s" is the extension's schema, quoted */
 	int			nargs;
 	Oid			argtypes[17];
+	bool		custom_plans;
 } StatementDef;
 
 static const StatementDef Statements[ST_COUNT] = {
@@ -132,7 +142,7 @@ static const StatementDef Statements[ST_COUNT] = {
 		13, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT4OID, INT4OID, INT4OID, INT4OID,
 			INT4OID, INT4OID, INT4OID, INT8MULTIRANGEOID, INT8OID}},
 	[ST_MOVE_URL_MARKER] = {"UPDATE dozor.markers m SET timestamp = $2"
-		" WHERE m.session_id = $1 AND m.batch_id IS NULL AND m.kind = 'url'", 2, {INT8OID, INT8OID}},
+		" WHERE m.session_id = $1 AND m.batch_id IS NULL AND m.kind = 'url'", 2, {INT8OID, INT8OID}, true},
 	[ST_METADATA] = {"UPDATE dozor.sessions s SET url = $2, referrer = $3, user_agent = $4,"
 		" screen_width = $5, screen_height = $6, language = $7"
 		" WHERE s.id = $1 AND s.url IS NULL RETURNING s.started_at",
@@ -157,7 +167,7 @@ static const StatementDef Statements[ST_COUNT] = {
 		" pg_catalog.row_number() OVER (PARTITION BY m.data->>'pathname' ORDER BY m.ord) = 1 AS first_visit"
 		" FROM %1$s.dozor_stream_markers($1, 'url') WITH ORDINALITY AS m (\"timestamp\", kind, data, ord)"
 		" WHERE pg_catalog.jsonb_typeof(m.data->'pathname') = 'string' AND m.data->>'pathname' <> '') v",
-	1, {INT8OID}},
+	1, {INT8OID}, true},
 	[ST_SET_PAGES] = {"UPDATE dozor.sessions s SET page_count = $2, pathnames = $3, first_url = $4 WHERE s.id = $1",
 	4, {INT8OID, INT4OID, TEXTARRAYOID, TEXTOID}},
 	[ST_USER] = {"SELECT u.id, $3::jsonb IS DISTINCT FROM u.traits FROM dozor.tracked_users u"
@@ -225,7 +235,8 @@ Run(IngestStatement st, const Params *p, const char *schema)
 	if (plans[st] == NULL)
 	{
 		const StatementDef *def = &Statements[st];
-		SPIPlanPtr	plan = SPI_prepare(psprintf(def->sql, schema), def->nargs, (Oid *) def->argtypes);
+		SPIPlanPtr	plan = SPI_prepare_cursor(psprintf(def->sql, schema), def->nargs, (Oid *) def->argtypes,
+											  def->custom_plans ? 0 : CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL || SPI_keepplan(plan) != 0)
 			elog(ERROR, "dozor_ingest: preparing statement %d failed: %s", (int) st,
