@@ -19,6 +19,7 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
@@ -29,10 +30,16 @@
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "lib/stringinfo.h"
+#include "nodes/makefuncs.h"
+#include "partitioning/partbounds.h"
+#include "partitioning/partdesc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "catalog/namespace.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/partcache.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 #include "utils/uuid.h"
 
@@ -69,20 +76,16 @@ typedef enum IngestStatement
 } IngestStatement;
 
 /*
- * A statement and its parameter types. Each looks up one row by key, or
- * inserts into a table whose partition the executor picks, so one generic
- * plan serves every call: it is made on first use instead of after five
- * custom plans (a new connection's first batches would plan each time).
- * The two that read or update partitioned tables by session id (the url
- * marker and the pages) keep custom plans: a generic one would lock every
- * partition.
+ * A statement and its parameter types. The plan cache picks custom or
+ * generic plans as for any prepared statement (forcing generic ones saves
+ * a new connection's first five plans, but Citus cannot plan some of these
+ * statements without their parameters' values).
  */
 typedef struct StatementDef
 {
-	const char *sql;			/* "%1$s" is the extension's schema, quoted */
+	const char *sql;			/* "%1$s": the extension's schema, quoted (ST_BATCH: its table) */
 	int			nargs;
 	Oid			argtypes[17];
-	bool		custom_plans;
 } StatementDef;
 
 static const StatementDef Statements[ST_COUNT] = {
@@ -120,7 +123,8 @@ static const StatementDef Statements[ST_COUNT] = {
 	2, {INT8OID, UUIDOID}},
 	[ST_ADOPT_KEY] = {"UPDATE dozor.session_keys k SET session_id = $3 WHERE k.external_id = $1 AND k.project_id = $2",
 	3, {UUIDOID, INT8OID, INT8OID}},
-	[ST_BATCH] = {"INSERT INTO dozor.event_batches"
+	/* %1$s is dozor.event_batches or its partition (RunBatchInsert) */
+	[ST_BATCH] = {"INSERT INTO %1$s"
 		" (session_id, first_timestamp, last_timestamp, event_count, data, raw_bytes, event_index,"
 		" console_count, content_hash, click_count, keypress_count, mouse_activity_count,"
 		" console_log_count, console_warn_count, console_error_count, active_ranges, project_id)"
@@ -142,7 +146,7 @@ static const StatementDef Statements[ST_COUNT] = {
 		13, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT4OID, INT4OID, INT4OID, INT4OID,
 			INT4OID, INT4OID, INT4OID, INT8MULTIRANGEOID, INT8OID}},
 	[ST_MOVE_URL_MARKER] = {"UPDATE dozor.markers m SET timestamp = $2"
-		" WHERE m.session_id = $1 AND m.batch_id IS NULL AND m.kind = 'url'", 2, {INT8OID, INT8OID}, true},
+		" WHERE m.session_id = $1 AND m.batch_id IS NULL AND m.kind = 'url'", 2, {INT8OID, INT8OID}},
 	[ST_METADATA] = {"UPDATE dozor.sessions s SET url = $2, referrer = $3, user_agent = $4,"
 		" screen_width = $5, screen_height = $6, language = $7"
 		" WHERE s.id = $1 AND s.url IS NULL RETURNING s.started_at",
@@ -167,7 +171,7 @@ static const StatementDef Statements[ST_COUNT] = {
 		" pg_catalog.row_number() OVER (PARTITION BY m.data->>'pathname' ORDER BY m.ord) = 1 AS first_visit"
 		" FROM %1$s.dozor_stream_markers($1, 'url') WITH ORDINALITY AS m (\"timestamp\", kind, data, ord)"
 		" WHERE pg_catalog.jsonb_typeof(m.data->'pathname') = 'string' AND m.data->>'pathname' <> '') v",
-	1, {INT8OID}, true},
+	1, {INT8OID}},
 	[ST_SET_PAGES] = {"UPDATE dozor.sessions s SET page_count = $2, pathnames = $3, first_url = $4 WHERE s.id = $1",
 	4, {INT8OID, INT4OID, TEXTARRAYOID, TEXTOID}},
 	[ST_USER] = {"SELECT u.id, $3::jsonb IS DISTINCT FROM u.traits FROM dozor.tracked_users u"
@@ -185,6 +189,20 @@ static const StatementDef Statements[ST_COUNT] = {
 /* The prepared statements and the schema they were made for. */
 static SPIPlanPtr plans[ST_COUNT];
 static char *plans_schema;
+
+/*
+ * ST_BATCH prepared for the partitions of the last few days that got
+ * batches (sessions live for hours, so a handful covers nearly all).
+ */
+#define BATCH_PARTITION_PLANS 8
+typedef struct BatchPartitionPlan
+{
+	Oid			partition;
+	NameData	name;			/* its name when prepared (a rename re-prepares) */
+	SPIPlanPtr	plan;
+} BatchPartitionPlan;
+static BatchPartitionPlan batch_plans[BATCH_PARTITION_PLANS];
+static int	batch_plans_next;	/* the entry replaced next, round robin */
 
 /* The last API key hashed and its SHA-256 (a pure function: safe to keep). */
 static char *last_key;
@@ -215,38 +233,135 @@ ParamsSet(Params *p, int i, Datum value, bool isnull)
  * the first time this backend needs them, again when the extension's schema
  * changed (the plan cache itself follows changes of the tables).
  */
-static uint64
-Run(IngestStatement st, const Params *p, const char *schema)
+/* Prepares and keeps a statement; ST_BATCH's %1$s is table, the others' schema. */
+static SPIPlanPtr
+Prepare(IngestStatement st, const char *schema, const char *table)
 {
-	int			rc;
+	const StatementDef *def = &Statements[st];
+	SPIPlanPtr	plan = SPI_prepare(psprintf(def->sql, st == ST_BATCH ? table : schema),
+								   def->nargs, (Oid *) def->argtypes);
 
-	if (plans_schema == NULL || strcmp(plans_schema, schema) != 0)
-	{
-		for (int i = 0; i < ST_COUNT; i++)
-			if (plans[i] != NULL)
-			{
-				SPI_freeplan(plans[i]);
-				plans[i] = NULL;
-			}
-		if (plans_schema != NULL)
-			pfree(plans_schema);
-		plans_schema = MemoryContextStrdup(TopMemoryContext, schema);
-	}
-	if (plans[st] == NULL)
-	{
-		const StatementDef *def = &Statements[st];
-		SPIPlanPtr	plan = SPI_prepare_cursor(psprintf(def->sql, schema), def->nargs, (Oid *) def->argtypes,
-											  def->custom_plans ? 0 : CURSOR_OPT_GENERIC_PLAN);
+	if (plan == NULL || SPI_keepplan(plan) != 0)
+		elog(ERROR, "dozor_ingest: preparing statement %d failed: %s", (int) st,
+			 SPI_result_code_string(SPI_result));
+	return plan;
+}
 
-		if (plan == NULL || SPI_keepplan(plan) != 0)
-			elog(ERROR, "dozor_ingest: preparing statement %d failed: %s", (int) st,
-				 SPI_result_code_string(SPI_result));
-		plans[st] = plan;
-	}
-	rc = SPI_execute_plan(plans[st], p ? (Datum *) p->values : NULL, p ? p->nulls : NULL, false, 0);
+/* Forgets every prepared statement when the extension's schema changed. */
+static void
+CheckSchema(const char *schema)
+{
+	if (plans_schema != NULL && strcmp(plans_schema, schema) == 0)
+		return;
+	for (int i = 0; i < ST_COUNT; i++)
+		if (plans[i] != NULL)
+		{
+			SPI_freeplan(plans[i]);
+			plans[i] = NULL;
+		}
+	for (int i = 0; i < BATCH_PARTITION_PLANS; i++)
+		if (batch_plans[i].plan != NULL)
+		{
+			SPI_freeplan(batch_plans[i].plan);
+			batch_plans[i].plan = NULL;
+			batch_plans[i].partition = InvalidOid;
+		}
+	if (plans_schema != NULL)
+		pfree(plans_schema);
+	plans_schema = MemoryContextStrdup(TopMemoryContext, schema);
+}
+
+/* Runs a prepared statement; the rows stay in SPI_tuptable. */
+static uint64
+Execute(SPIPlanPtr plan, IngestStatement st, const Params *p)
+{
+	int			rc = SPI_execute_plan(plan, p ? (Datum *) p->values : NULL, p ? p->nulls : NULL, false, 0);
+
 	if (rc < 0)
 		elog(ERROR, "dozor_ingest: statement %d failed: %s", (int) st, SPI_result_code_string(rc));
 	return SPI_processed;
+}
+
+/*
+ * Runs a statement; the rows stay in SPI_tuptable. Statements are prepared
+ * the first time this backend needs them, again when the extension's schema
+ * changed (the plan cache itself follows changes of the tables).
+ */
+static uint64
+Run(IngestStatement st, const Params *p, const char *schema)
+{
+	CheckSchema(schema);
+	if (plans[st] == NULL)
+		plans[st] = Prepare(st, schema, "dozor.event_batches");
+	return Execute(plans[st], st, p);
+}
+
+/*
+ * The partition of dozor.event_batches that holds session_id's rows, found
+ * as the executor finds it (a search of the parent's range bounds), or
+ * InvalidOid when there is none or it is itself partitioned.
+ */
+static Oid
+BatchPartitionOf(int64 session_id)
+{
+	Oid			parent = RangeVarGetRelid(makeRangeVar("dozor", "event_batches", -1), AccessShareLock, false);
+	Relation	rel = table_open(parent, NoLock);
+	PartitionKey key = RelationGetPartitionKey(rel);
+	PartitionDesc desc = RelationGetPartitionDesc(rel, true);
+	Oid			partition = InvalidOid;
+
+	if (key != NULL && key->strategy == PARTITION_STRATEGY_RANGE && key->partnatts == 1 &&
+		desc->nparts > 0)
+	{
+		Datum		value = Int64GetDatum(session_id);
+		bool		equal;
+		int			offset = partition_range_datum_bsearch(key->partsupfunc, key->partcollation,
+														   desc->boundinfo, 1, &value, &equal);
+		int			index = desc->boundinfo->indexes[offset + 1];
+
+		if (index >= 0 && desc->is_leaf[index])
+			partition = desc->oids[index];
+	}
+	table_close(rel, NoLock);
+	return partition;
+}
+
+/*
+ * Runs ST_BATCH into the session's partition directly: routing a row
+ * through the parent sets the partition up anew for every INSERT (its
+ * indexes, the ON CONFLICT arbiter mapped to them), a third of the
+ * statement's cost. The parent takes the row when no partition holds the
+ * session (and reports that as PostgreSQL does).
+ */
+static uint64
+RunBatchInsert(int64 session_id, const Params *p, const char *schema)
+{
+	Oid			partition = BatchPartitionOf(session_id);
+	char	   *name = OidIsValid(partition) ? get_rel_name(partition) : NULL;
+	BatchPartitionPlan *entry = NULL;
+
+	CheckSchema(schema);
+	if (name == NULL)
+		return Run(ST_BATCH, p, schema);
+	for (int i = 0; i < BATCH_PARTITION_PLANS; i++)
+		if (batch_plans[i].plan != NULL && batch_plans[i].partition == partition &&
+			strcmp(NameStr(batch_plans[i].name), name) == 0)
+			entry = &batch_plans[i];
+	if (entry == NULL)
+	{
+		SPIPlanPtr	plan = Prepare(ST_BATCH, schema,
+								   quote_qualified_identifier(get_namespace_name(get_rel_namespace(partition)),
+															  name));
+
+		entry = &batch_plans[batch_plans_next];
+		batch_plans_next = (batch_plans_next + 1) % BATCH_PARTITION_PLANS;
+		if (entry->plan != NULL)
+			SPI_freeplan(entry->plan);
+		entry->plan = plan;
+		entry->partition = partition;
+		namestrcpy(&entry->name, name);
+	}
+	return Execute(entry->plan, ST_BATCH, p);
 }
 
 /* Column c (from 1) of the first row of the last statement. */
@@ -486,7 +601,7 @@ InsertBatch(const Datum *b, int64 sid, int64 project, Datum ranges, const char *
 		ParamsSet(&p, i + 1, b[columns[i]], false);
 	ParamsSet(&p, 15, ranges, false);
 	ParamsSet(&p, 16, Int64GetDatum(project), false);
-	if (Run(ST_BATCH, &p, schema) == 0)
+	if (RunBatchInsert(sid, &p, schema) == 0)
 		return false;
 	*batch_id = DatumGetInt64(Column(1, &isnull));
 	return true;
