@@ -74,6 +74,9 @@ JsonIsSpace(char c)
 static inline const char *
 JsonSkipSpace(const char *p, const char *end)
 {
+	/* compact JSON has no whitespace, and every whitespace byte is at most ' ' */
+	if (likely(p < end && (unsigned char) *p > ' '))
+		return p;
 	while (p < end && JsonIsSpace(*p))
 		p++;
 	return p;
