@@ -5,10 +5,10 @@
  *
  * JsonScanValue is the only code that looks at untrusted bytes. It is a
  * goto-driven state machine over one flat loop: opening a container pushes
- * one bit (object or array) onto a bit stack and bumps a depth counter,
- * closing pops it. Nothing recurses, so the C stack used is constant
- * whatever the nesting; the bit stack lives in a small local array and
- * moves to palloc'd memory only for unusually deep documents. Every read
+ * the closing bracket of the enclosing one onto a byte stack and bumps a
+ * depth counter, closing pops it. Nothing recurses, so the C stack used is
+ * constant whatever the nesting; the byte stack lives in a small local array
+ * and moves to palloc'd memory only for unusually deep documents. Every read
  * is guarded by `p < end`: the buffer is not NUL-terminated.
  *
  * Strings dominate real rrweb traffic (DOM text, attributes, CSS), so the
@@ -42,11 +42,8 @@
 #define JSON_SCAN_SSE2 1
 #endif
 
-/* Nesting levels whose object/array bits fit the on-stack bit stack. */
+/* Nesting levels that fit the on-stack part of the bracket stack. */
 #define JSON_INLINE_LEVELS 512
-
-/* Words of the full bit stack, used once nesting passes the inline part. */
-#define JSON_STACK_WORDS ((JSON_MAX_DEPTH + 63) / 64)
 
 #define JSON_REPLACEMENT_CP 0xFFFD
 
@@ -495,10 +492,11 @@ JsonScanValue(JsonScanner *s, JsonSpan *out)
 	const char *end = s->buf + s->len;
 	const char *p = s->buf + Min(s->pos, s->len);
 	const char *vstart;
-	uint64		inline_bits[JSON_INLINE_LEVELS / 64];
-	uint64	   *bits = inline_bits;
+	uint8		inline_stack[JSON_INLINE_LEVELS];
+	uint8	   *stack = inline_stack;	/* stack[d]: closer when depth was d */
+	int			stack_cap = JSON_INLINE_LEVELS;
 	int			depth = 0;
-	bool		in_object = false;	/* the innermost open container's kind */
+	char		closer = 0;		/* '}' or ']' of the innermost open container, 0 at top */
 	bool		has_escapes = false;
 	bool		ok = false;
 	int			rec = s->outline_depth;
@@ -555,24 +553,21 @@ value:
 		case '{':
 		case '[':
 			{
-				bool		is_object = (*p == '{');
-
-				if (depth >= JSON_MAX_DEPTH)
+				/* one comparison on the way in: the limit or the inline stack's end */
+				if (unlikely(depth >= stack_cap))
 				{
-					JsonFail(s, p, "nesting too deep");
-					s->too_deep = true;
-					goto done;
+					if (depth >= JSON_MAX_DEPTH)
+					{
+						JsonFail(s, p, "nesting too deep");
+						s->too_deep = true;
+						goto done;
+					}
+					stack = palloc(JSON_MAX_DEPTH);
+					memcpy(stack, inline_stack, sizeof(inline_stack));
+					stack_cap = JSON_MAX_DEPTH;
 				}
-				if (bits == inline_bits && depth >= JSON_INLINE_LEVELS)
-				{
-					bits = palloc(JSON_STACK_WORDS * sizeof(uint64));
-					memcpy(bits, inline_bits, sizeof(inline_bits));
-				}
-				if (is_object)
-					bits[depth >> 6] |= UINT64CONST(1) << (depth & 63);
-				else
-					bits[depth >> 6] &= ~(UINT64CONST(1) << (depth & 63));
-				in_object = is_object;
+				stack[depth] = closer;
+				closer = *p + 2;	/* '{' + 2 is '}', '[' + 2 is ']' */
 				if (cur >= 0)
 				{
 					open[depth] = cur;
@@ -582,16 +577,16 @@ value:
 				depth++;
 
 				p = JsonSkipSpace(p + 1, end);
-				if (p < end && *p == (is_object ? '}' : ']'))
+				if (p < end && *p == closer)
 				{
 					p++;
 					depth--;
-					in_object = depth > 0 && ((bits[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1);
+					closer = stack[depth];
 					if (cur >= 0)
 						s->nodes[cur].len = p - s->nodes[cur].start;
 					goto after;
 				}
-				if (is_object)
+				if (closer == '}')
 					goto key;
 				goto value;
 			}
@@ -680,7 +675,7 @@ key:
 	goto value;
 
 after:
-	if (depth == 0)
+	if (closer == 0)
 	{
 		ok = true;
 		goto done;
@@ -695,15 +690,15 @@ after:
 		if (*p == ',')
 		{
 			p = JsonSkipSpace(p + 1, end);
-			if (in_object)
+			if (closer == '}')
 				goto key;
 			goto value;
 		}
-		if (*p == (in_object ? '}' : ']'))
+		if (*p == closer)
 		{
 			p++;
 			depth--;
-			in_object = depth > 0 && ((bits[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1);
+			closer = stack[depth];
 			if (depth <= rec)
 			{
 				JsonNode   *n = &s->nodes[open[depth]];
@@ -713,13 +708,13 @@ after:
 			}
 			goto after;
 		}
-		JsonFail(s, p, in_object ? "expected ',' or '}'" : "expected ',' or ']'");
+		JsonFail(s, p, closer == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
 		goto done;
 	}
 
 done:
-	if (bits != inline_bits)
-		pfree(bits);
+	if (stack != inline_stack)
+		pfree(stack);
 	if (!ok)
 		return false;
 
