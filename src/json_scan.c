@@ -346,6 +346,32 @@ JsonScanNumber(JsonScanner *s, const char *p, const char *end)
 	return p;
 }
 
+/*
+ * The usual number inline: digits without a leading zero (or a lone 0),
+ * directly followed by ',', '}' or ']'. p holds a digit or '-' (which
+ * always takes the long way). Returns the position after the number, or
+ * NULL when JsonScanNumber must decide.
+ */
+static inline const char *
+JsonScanShortInteger(const char *p, const char *end)
+{
+#ifdef JSON_SCAN_SSE2
+	if (end - p > 16)
+	{
+		/* '0'..'9' become 0..9, the only bytes with min(v, 9) == v */
+		__m128i		v = _mm_sub_epi8(_mm_loadu_si128((const __m128i *) p), _mm_set1_epi8('0'));
+		uint32		digits = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(9)), v));
+		int			n = __builtin_ctz(~digits); /* at most 16: p[n] is in bounds */
+		char		c = p[n];
+
+		/* (c | 0x20) == '}' for '}' and ']' alone */
+		if ((c == ',' || (c | 0x20) == '}') && (n == 1 || *p != '0'))
+			return p + n;
+	}
+#endif
+	return NULL;
+}
+
 /* Validates the literal `lit` (true, false, null) at p. */
 static const char *
 JsonScanLiteral(JsonScanner *s, const char *p, const char *end,
@@ -436,7 +462,7 @@ JsonScanOutline(JsonScanner *s, int max_depth, uint32 max_nodes)
 	s->outline_cap = max_nodes;
 }
 
-/* JsonKind of a value by its first byte, for the outline's nodes. */
+/* JsonKind of a value by its first byte: the scanner dispatches on it. */
 static const uint8 json_kind_of_byte[256] = {
 	['{'] = JSON_KIND_OBJECT, ['['] = JSON_KIND_ARRAY, ['"'] = JSON_KIND_STRING,
 	['t'] = JSON_KIND_TRUE, ['f'] = JSON_KIND_FALSE, ['n'] = JSON_KIND_NULL,
@@ -503,6 +529,7 @@ JsonScanValue(JsonScanner *s, JsonSpan *out)
 	bool		utf8 = s->check_utf8;
 	uint32		open[JSON_OUTLINE_MAX_DEPTH + 1];
 	int32		cur = -1;
+	JsonKind	kind;
 	const char *key = NULL;
 	uint32		key_len = 0;
 	uint8		key_flags = 0;
@@ -527,6 +554,8 @@ value:
 		JsonFail(s, end, "unexpected end of input");
 		goto done;
 	}
+	/* a dense switch on the kind is one table jump, not a search over bytes */
+	kind = json_kind_of_byte[(uint8) *p];
 	cur = -1;
 	if (unlikely(depth <= rec))
 	{
@@ -540,7 +569,7 @@ value:
 			n->start = p;
 			n->key_len = key_len;
 			n->skip = 1;
-			n->kind = json_kind_of_byte[(uint8) *p];
+			n->kind = kind;
 			n->flags = key_flags;
 			cur = s->nnodes++;
 			key = NULL;
@@ -548,10 +577,10 @@ value:
 			key_flags = 0;
 		}
 	}
-	switch (*p)
+	switch (kind)
 	{
-		case '{':
-		case '[':
+		case JSON_KIND_OBJECT:
+		case JSON_KIND_ARRAY:
 			{
 				/* one comparison on the way in: the limit or the inline stack's end */
 				if (unlikely(depth >= stack_cap))
@@ -590,7 +619,7 @@ value:
 					goto key;
 				goto value;
 			}
-		case '"':
+		case JSON_KIND_STRING:
 			{
 				bool		esc = false;
 				const char *q = JsonScanShortString(p, end);
@@ -601,29 +630,23 @@ value:
 					s->nodes[cur].flags |= JSON_NODE_ESCAPES;
 				break;
 			}
-		case '-':
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9':
-			p = JsonScanNumber(s, p, end);
-			break;
-		case 't':
+		case JSON_KIND_NUMBER:
+			{
+				const char *q = JsonScanShortInteger(p, end);
+
+				p = q != NULL ? q : JsonScanNumber(s, p, end);
+				break;
+			}
+		case JSON_KIND_TRUE:
 			p = JsonScanLiteral(s, p, end, "true", 4);
 			break;
-		case 'f':
+		case JSON_KIND_FALSE:
 			p = JsonScanLiteral(s, p, end, "false", 5);
 			break;
-		case 'n':
+		case JSON_KIND_NULL:
 			p = JsonScanLiteral(s, p, end, "null", 4);
 			break;
-		default:
+		case JSON_KIND_NONE:
 			JsonFail(s, p, "unexpected character");
 			goto done;
 	}
