@@ -621,13 +621,19 @@ value:
 			}
 		case JSON_KIND_STRING:
 			{
-				bool		esc = false;
 				const char *q = JsonScanShortString(p, end);
 
-				p = q != NULL ? q : JsonScanString(s, p, end, &esc, utf8);
-				has_escapes |= esc;
-				if (cur >= 0 && esc)
-					s->nodes[cur].flags |= JSON_NODE_ESCAPES;
+				/* only the long way can meet a backslash */
+				if (q == NULL)
+				{
+					bool		esc = false;
+
+					q = JsonScanString(s, p, end, &esc, utf8);
+					has_escapes |= esc;
+					if (cur >= 0 && esc)
+						s->nodes[cur].flags |= JSON_NODE_ESCAPES;
+				}
+				p = q;
 				break;
 			}
 		case JSON_KIND_NUMBER:
@@ -669,30 +675,41 @@ key:
 	}
 	{
 		const char *kstart = p;
-		bool		esc = false;
+		uint8		kflags = 0;
 		const char *q = JsonScanShortString(p, end);
 
-		p = q != NULL ? q : JsonScanString(s, p, end, &esc, utf8);
-		if (p == NULL)
-			goto done;
-		has_escapes |= esc;
+		/* (has_escapes is the root string's: keys do not set it) */
+		if (q == NULL)
+		{
+			bool		esc = false;
+
+			q = JsonScanString(s, p, end, &esc, utf8);
+			if (q == NULL)
+				goto done;
+			kflags = esc ? JSON_NODE_KEY_ESCAPES : 0;
+		}
+		p = q;
 		if (depth <= rec)
 		{
 			key = kstart;
 			key_len = p - kstart;
-			key_flags = esc ? JSON_NODE_KEY_ESCAPES : 0;
+			key_flags = kflags;
 		}
 	}
-	p = JsonSkipSpace(p, end);
-	if (p >= end)
+	/* compact JSON has the colon right after the key */
+	if (unlikely(p >= end || *p != ':'))
 	{
-		JsonFail(s, end, "unexpected end of input");
-		goto done;
-	}
-	if (*p != ':')
-	{
-		JsonFail(s, p, "expected ':' after object key");
-		goto done;
+		p = JsonSkipSpace(p, end);
+		if (p >= end)
+		{
+			JsonFail(s, end, "unexpected end of input");
+			goto done;
+		}
+		if (*p != ':')
+		{
+			JsonFail(s, p, "expected ':' after object key");
+			goto done;
+		}
 	}
 	p = JsonSkipSpace(p + 1, end);
 	goto value;
