@@ -462,8 +462,16 @@ JsonScanOutline(JsonScanner *s, int max_depth, uint32 max_nodes)
 	s->outline_cap = max_nodes;
 }
 
-/* JsonKind of a value by its first byte: the scanner dispatches on it. */
+/* Not a JsonKind: whitespace, where a value may start after it. */
+#define JSON_BYTE_SPACE 8
+
+/*
+ * JsonKind of a value by its first byte, or JSON_BYTE_SPACE: the scanner
+ * dispatches on it, whitespace included.
+ */
 static const uint8 json_kind_of_byte[256] = {
+	[' '] = JSON_BYTE_SPACE, ['\t'] = JSON_BYTE_SPACE, ['\n'] = JSON_BYTE_SPACE,
+	['\r'] = JSON_BYTE_SPACE,
 	['{'] = JSON_KIND_OBJECT, ['['] = JSON_KIND_ARRAY, ['"'] = JSON_KIND_STRING,
 	['t'] = JSON_KIND_TRUE, ['f'] = JSON_KIND_FALSE, ['n'] = JSON_KIND_NULL,
 	['-'] = JSON_KIND_NUMBER, ['0'] = JSON_KIND_NUMBER, ['1'] = JSON_KIND_NUMBER,
@@ -529,7 +537,7 @@ JsonScanValue(JsonScanner *s, JsonSpan *out)
 	bool		utf8 = s->check_utf8;
 	uint32		open[JSON_OUTLINE_MAX_DEPTH + 1];
 	int32		cur = -1;
-	JsonKind	kind;
+	uint8		kind;			/* a JsonKind or JSON_BYTE_SPACE */
 	const char *key = NULL;
 	uint32		key_len = 0;
 	uint8		key_flags = 0;
@@ -557,7 +565,7 @@ value:
 	/* a dense switch on the kind is one table jump, not a search over bytes */
 	kind = json_kind_of_byte[(uint8) *p];
 	cur = -1;
-	if (unlikely(depth <= rec))
+	if (unlikely(depth <= rec) && kind != JSON_BYTE_SPACE)
 	{
 		if (unlikely(s->nnodes == s->nodes_alloc) && !JsonOutlineGrow(s))
 			rec = -1;			/* over budget: no outline */
@@ -652,9 +660,15 @@ value:
 		case JSON_KIND_NULL:
 			p = JsonScanLiteral(s, p, end, "null", 4);
 			break;
+		case JSON_BYTE_SPACE:
+			/* compact JSON has none: it is skipped only where it is met */
+			p = JsonSkipSpace(p, end);
+			goto value;
 		case JSON_KIND_NONE:
 			JsonFail(s, p, "unexpected character");
 			goto done;
+		default:
+			pg_unreachable();	/* the table has nothing else: no range check */
 	}
 	if (p == NULL)
 		goto done;
@@ -670,6 +684,11 @@ key:
 	}
 	if (*p != '"')
 	{
+		if (JsonIsSpace(*p))
+		{
+			p = JsonSkipSpace(p, end);
+			goto key;
+		}
 		JsonFail(s, p, "object key must be a string");
 		goto done;
 	}
@@ -711,7 +730,7 @@ key:
 			goto done;
 		}
 	}
-	p = JsonSkipSpace(p + 1, end);
+	p++;
 	goto value;
 
 after:
@@ -720,7 +739,6 @@ after:
 		ok = true;
 		goto done;
 	}
-	p = JsonSkipSpace(p, end);
 	if (p >= end)
 	{
 		JsonFail(s, end, "unexpected end of input");
@@ -729,7 +747,8 @@ after:
 	{
 		if (*p == ',')
 		{
-			p = JsonSkipSpace(p + 1, end);
+			/* key and value skip the whitespace that may follow */
+			p++;
 			if (closer == '}')
 				goto key;
 			goto value;
@@ -746,6 +765,11 @@ after:
 				n->len = p - n->start;
 				n->skip = s->nnodes - open[depth];
 			}
+			goto after;
+		}
+		if (JsonIsSpace(*p))
+		{
+			p = JsonSkipSpace(p, end);
 			goto after;
 		}
 		JsonFail(s, p, closer == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
