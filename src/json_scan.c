@@ -192,16 +192,26 @@ JsonFindStringSpecial(const char *q, const char *end, uint32 *high)
 }
 
 /*
- * The usual string inline: ASCII without escapes, and the closing quote
- * within the 16 bytes after the opening one at p (keys, class names, short
- * texts). Returns the position after it, or NULL when JsonScanString must
- * decide.
+ * The end of the positions p from which the inline paths below may read 17
+ * bytes, p[0] to p[16]: p < vec_end means end - p > 16, one comparison.
  */
 static inline const char *
-JsonScanShortString(const char *p, const char *end)
+JsonVecEnd(const char *buf, size_t len)
+{
+	return len > 16 ? buf + len - 16 : buf;
+}
+
+/*
+ * The usual string inline: ASCII without escapes, and the closing quote
+ * within the 16 bytes after the opening one at p (keys, class names, short
+ * texts). vec_end is JsonVecEnd's: p + 16 is not the input's last byte.
+ * Returns the position after it, or NULL when JsonScanString must decide.
+ */
+static inline const char *
+JsonScanShortString(const char *p, const char *vec_end)
 {
 #ifdef JSON_SCAN_SSE2
-	if (end - p > 16)
+	if (p < vec_end)
 	{
 		/* bytes >= 0x80 stop it too: JsonScanString checks their UTF-8 */
 		int			mask = JsonStringSpecialMask(p + 1) |
@@ -349,14 +359,14 @@ JsonScanNumber(JsonScanner *s, const char *p, const char *end)
 /*
  * The usual number inline: digits without a leading zero (or a lone 0),
  * directly followed by ',', '}' or ']'. p holds a digit or '-' (which
- * always takes the long way). Returns the position after the number, or
- * NULL when JsonScanNumber must decide.
+ * always takes the long way). vec_end as for JsonScanShortString. Returns
+ * the position after the number, or NULL when JsonScanNumber must decide.
  */
 static inline const char *
-JsonScanShortInteger(const char *p, const char *end)
+JsonScanShortInteger(const char *p, const char *vec_end)
 {
 #ifdef JSON_SCAN_SSE2
-	if (end - p > 16)
+	if (p < vec_end)
 	{
 		/* '0'..'9' become 0..9, the only bytes with min(v, 9) == v */
 		__m128i		v = _mm_sub_epi8(_mm_loadu_si128((const __m128i *) p), _mm_set1_epi8('0'));
@@ -524,6 +534,7 @@ bool
 JsonScanValue(JsonScanner *s, JsonSpan *out)
 {
 	const char *end = s->buf + s->len;
+	const char *vec_end = JsonVecEnd(s->buf, s->len);
 	const char *p = s->buf + Min(s->pos, s->len);
 	const char *vstart;
 	uint8		inline_stack[JSON_INLINE_LEVELS];
@@ -629,7 +640,7 @@ value:
 			}
 		case JSON_KIND_STRING:
 			{
-				const char *q = JsonScanShortString(p, end);
+				const char *q = JsonScanShortString(p, vec_end);
 
 				/* only the long way can meet a backslash */
 				if (q == NULL)
@@ -646,7 +657,7 @@ value:
 			}
 		case JSON_KIND_NUMBER:
 			{
-				const char *q = JsonScanShortInteger(p, end);
+				const char *q = JsonScanShortInteger(p, vec_end);
 
 				p = q != NULL ? q : JsonScanNumber(s, p, end);
 				break;
@@ -695,7 +706,7 @@ key:
 	{
 		const char *kstart = p;
 		uint8		kflags = 0;
-		const char *q = JsonScanShortString(p, end);
+		const char *q = JsonScanShortString(p, vec_end);
 
 		/* (has_escapes is the root string's: keys do not set it) */
 		if (q == NULL)
