@@ -213,16 +213,22 @@ JsonScanShortString(const char *p, const char *vec_end)
 #ifdef JSON_SCAN_SSE2
 	if (p < vec_end)
 	{
-		/* bytes >= 0x80 stop it too: JsonScanString checks their UTF-8 */
-		int			mask = JsonStringSpecialMask(p + 1) |
-			_mm_movemask_epi8(_mm_loadu_si128((const __m128i *) (p + 1)));
+		const char *q = p + 1;
+		__m128i		v = _mm_loadu_si128((const __m128i *) q);
+
+		/*
+		 * As signed bytes, the control bytes and the bytes >= 0x80 are the
+		 * ones below 0x20: one comparison finds both (JsonScanString checks
+		 * the UTF-8 of the latter).
+		 */
+		int			mask = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+																	 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+												 _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
 
 		if (mask != 0)
 		{
-			const char *q = p + 1 + __builtin_ctz((unsigned int) mask);
-
-			if (*q == '"')
-				return q + 1;
+			q += __builtin_ctz((unsigned int) mask);
+			return *q == '"' ? q + 1 : NULL;
 		}
 	}
 #endif
