@@ -529,7 +529,10 @@ JsonOutlineGrow(JsonScanner *s)
  *
  * The labels are the states of the parser: `value` expects any value,
  * `key` expects an object key, `after` has just finished a value and looks
- * at the innermost open container to decide what may follow.
+ * at the innermost open container's closing bracket (`closer`) to decide
+ * what may follow. Compact JSON (JSON.stringify's, all of rrweb) has no
+ * whitespace, so each state first looks for the byte it expects and skips
+ * whitespace only when it meets some, then starts over.
  *
  * With an outline asked for, every value at a level up to `rec` also gets a
  * node, its length filled in when the value ends; open[l] is the node of
