@@ -5,10 +5,10 @@
  *
  * JsonScanValue is the only code that looks at untrusted bytes. It is a
  * goto-driven state machine over one flat loop: opening a container pushes
- * one bit (object or array) onto a bit stack and bumps a depth counter,
- * closing pops it. Nothing recurses, so the C stack used is constant
- * whatever the nesting; the bit stack lives in a small local array and
- * moves to palloc'd memory only for unusually deep documents. Every read
+ * the closing bracket of the enclosing one onto a byte stack and bumps a
+ * depth counter, closing pops it. Nothing recurses, so the C stack used is
+ * constant whatever the nesting; the byte stack lives in a small local array
+ * and moves to palloc'd memory only for unusually deep documents. Every read
  * is guarded by `p < end`: the buffer is not NUL-terminated.
  *
  * Strings dominate real rrweb traffic (DOM text, attributes, CSS), so the
@@ -42,11 +42,8 @@
 #define JSON_SCAN_SSE2 1
 #endif
 
-/* Nesting levels whose object/array bits fit the on-stack bit stack. */
+/* Nesting levels that fit the on-stack part of the bracket stack. */
 #define JSON_INLINE_LEVELS 512
-
-/* Words of the full bit stack, used once nesting passes the inline part. */
-#define JSON_STACK_WORDS ((JSON_MAX_DEPTH + 63) / 64)
 
 #define JSON_REPLACEMENT_CP 0xFFFD
 
@@ -198,27 +195,43 @@ JsonFindStringSpecial(const char *q, const char *end, uint32 *high)
 }
 
 /*
- * The usual string inline: ASCII without escapes, and the closing quote
- * within the 16 bytes after the opening one at p (keys, class names, short
- * texts). Returns the position after it, or NULL when JsonScanString must
- * decide.
+ * The end of the positions p from which the inline paths below may read 17
+ * bytes, p[0] to p[16]: p < vec_end means end - p > 16, one comparison.
  */
 static inline const char *
-JsonScanShortString(const char *p, const char *end)
+JsonVecEnd(const char *buf, size_t len)
+{
+	return len > 16 ? buf + len - 16 : buf;
+}
+
+/*
+ * The usual string inline: ASCII without escapes, and the closing quote
+ * within the 16 bytes after the opening one at p (keys, class names, short
+ * texts). vec_end is JsonVecEnd's: p + 16 is not the input's last byte.
+ * Returns the position after it, or NULL when JsonScanString must decide.
+ */
+static inline const char *
+JsonScanShortString(const char *p, const char *vec_end)
 {
 #ifdef JSON_SCAN_SSE2
-	if (end - p > 16)
+	if (p < vec_end)
 	{
-		/* bytes >= 0x80 stop it too: JsonScanString checks their UTF-8 */
-		int			mask = JsonStringSpecialMask(p + 1) |
-			_mm_movemask_epi8(_mm_loadu_si128((const __m128i *) (p + 1)));
+		const char *q = p + 1;
+		__m128i		v = _mm_loadu_si128((const __m128i *) q);
+
+		/*
+		 * As signed bytes, the control bytes and the bytes >= 0x80 are the
+		 * ones below 0x20: one comparison finds both (JsonScanString checks
+		 * the UTF-8 of the latter).
+		 */
+		int			mask = _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
+																	 _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+												 _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
 
 		if (mask != 0)
 		{
-			const char *q = p + 1 + __builtin_ctz((unsigned int) mask);
-
-			if (*q == '"')
-				return q + 1;
+			q += __builtin_ctz((unsigned int) mask);
+			return *q == '"' ? q + 1 : NULL;
 		}
 	}
 #endif
@@ -352,6 +365,32 @@ JsonScanNumber(JsonScanner *s, const char *p, const char *end)
 	return p;
 }
 
+/*
+ * The usual number inline: digits without a leading zero (or a lone 0),
+ * directly followed by ',', '}' or ']'. p holds a digit or '-' (which
+ * always takes the long way). vec_end as for JsonScanShortString. Returns
+ * the position after the number, or NULL when JsonScanNumber must decide.
+ */
+static inline const char *
+JsonScanShortInteger(const char *p, const char *vec_end)
+{
+#ifdef JSON_SCAN_SSE2
+	if (p < vec_end)
+	{
+		/* '0'..'9' become 0..9, the only bytes with min(v, 9) == v */
+		__m128i		v = _mm_sub_epi8(_mm_loadu_si128((const __m128i *) p), _mm_set1_epi8('0'));
+		uint32		digits = _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(9)), v));
+		int			n = __builtin_ctz(~digits); /* at most 16: p[n] is in bounds */
+		char		c = p[n];
+
+		/* (c | 0x20) == '}' for '}' and ']' alone */
+		if ((c == ',' || (c | 0x20) == '}') && (n == 1 || *p != '0'))
+			return p + n;
+	}
+#endif
+	return NULL;
+}
+
 /* Validates the literal `lit` (true, false, null) at p. */
 static const char *
 JsonScanLiteral(JsonScanner *s, const char *p, const char *end,
@@ -442,8 +481,16 @@ JsonScanOutline(JsonScanner *s, int max_depth, uint32 max_nodes)
 	s->outline_cap = max_nodes;
 }
 
-/* JsonKind of a value by its first byte, for the outline's nodes. */
+/* Not a JsonKind: whitespace, where a value may start after it. */
+#define JSON_BYTE_SPACE 8
+
+/*
+ * JsonKind of a value by its first byte, or JSON_BYTE_SPACE: the scanner
+ * dispatches on it, whitespace included.
+ */
 static const uint8 json_kind_of_byte[256] = {
+	[' '] = JSON_BYTE_SPACE, ['\t'] = JSON_BYTE_SPACE, ['\n'] = JSON_BYTE_SPACE,
+	['\r'] = JSON_BYTE_SPACE,
 	['{'] = JSON_KIND_OBJECT, ['['] = JSON_KIND_ARRAY, ['"'] = JSON_KIND_STRING,
 	['t'] = JSON_KIND_TRUE, ['f'] = JSON_KIND_FALSE, ['n'] = JSON_KIND_NULL,
 	['-'] = JSON_KIND_NUMBER, ['0'] = JSON_KIND_NUMBER, ['1'] = JSON_KIND_NUMBER,
@@ -485,7 +532,10 @@ JsonOutlineGrow(JsonScanner *s)
  *
  * The labels are the states of the parser: `value` expects any value,
  * `key` expects an object key, `after` has just finished a value and looks
- * at the innermost open container to decide what may follow.
+ * at the innermost open container's closing bracket (`closer`) to decide
+ * what may follow. Compact JSON (JSON.stringify's, all of rrweb) has no
+ * whitespace, so each state first looks for the byte it expects and skips
+ * whitespace only when it meets some, then starts over.
  *
  * With an outline asked for, every value at a level up to `rec` also gets a
  * node, its length filled in when the value ends; open[l] is the node of
@@ -496,18 +546,21 @@ bool
 JsonScanValue(JsonScanner *s, JsonSpan *out)
 {
 	const char *end = s->buf + s->len;
+	const char *vec_end = JsonVecEnd(s->buf, s->len);
 	const char *p = s->buf + Min(s->pos, s->len);
 	const char *vstart;
-	uint64		inline_bits[JSON_INLINE_LEVELS / 64];
-	uint64	   *bits = inline_bits;
+	uint8		inline_stack[JSON_INLINE_LEVELS];
+	uint8	   *stack = inline_stack;	/* stack[d]: closer when depth was d */
+	int			stack_cap = JSON_INLINE_LEVELS;
 	int			depth = 0;
-	bool		in_object = false;	/* the innermost open container's kind */
+	char		closer = 0;		/* '}' or ']' of the innermost open container, 0 at top */
 	bool		has_escapes = false;
 	bool		ok = false;
 	int			rec = s->outline_depth;
 	bool		utf8 = s->check_utf8;
 	uint32		open[JSON_OUTLINE_MAX_DEPTH + 1];
 	int32		cur = -1;
+	uint8		kind;			/* a JsonKind or JSON_BYTE_SPACE */
 	const char *key = NULL;
 	uint32		key_len = 0;
 	uint8		key_flags = 0;
@@ -532,8 +585,10 @@ value:
 		JsonFail(s, end, "unexpected end of input");
 		goto done;
 	}
+	/* a dense switch on the kind is one table jump, not a search over bytes */
+	kind = json_kind_of_byte[(uint8) *p];
 	cur = -1;
-	if (unlikely(depth <= rec))
+	if (unlikely(depth <= rec) && kind != JSON_BYTE_SPACE)
 	{
 		if (unlikely(s->nnodes == s->nodes_alloc) && !JsonOutlineGrow(s))
 			rec = -1;			/* over budget: no outline */
@@ -545,7 +600,7 @@ value:
 			n->start = p;
 			n->key_len = key_len;
 			n->skip = 1;
-			n->kind = json_kind_of_byte[(uint8) *p];
+			n->kind = kind;
 			n->flags = key_flags;
 			cur = s->nnodes++;
 			key = NULL;
@@ -553,29 +608,26 @@ value:
 			key_flags = 0;
 		}
 	}
-	switch (*p)
+	switch (kind)
 	{
-		case '{':
-		case '[':
+		case JSON_KIND_OBJECT:
+		case JSON_KIND_ARRAY:
 			{
-				bool		is_object = (*p == '{');
-
-				if (depth >= JSON_MAX_DEPTH)
+				/* one comparison on the way in: the limit or the inline stack's end */
+				if (unlikely(depth >= stack_cap))
 				{
-					JsonFail(s, p, "nesting too deep");
-					s->too_deep = true;
-					goto done;
+					if (depth >= JSON_MAX_DEPTH)
+					{
+						JsonFail(s, p, "nesting too deep");
+						s->too_deep = true;
+						goto done;
+					}
+					stack = palloc(JSON_MAX_DEPTH);
+					memcpy(stack, inline_stack, sizeof(inline_stack));
+					stack_cap = JSON_MAX_DEPTH;
 				}
-				if (bits == inline_bits && depth >= JSON_INLINE_LEVELS)
-				{
-					bits = palloc(JSON_STACK_WORDS * sizeof(uint64));
-					memcpy(bits, inline_bits, sizeof(inline_bits));
-				}
-				if (is_object)
-					bits[depth >> 6] |= UINT64CONST(1) << (depth & 63);
-				else
-					bits[depth >> 6] &= ~(UINT64CONST(1) << (depth & 63));
-				in_object = is_object;
+				stack[depth] = closer;
+				closer = *p + 2;	/* '{' + 2 is '}', '[' + 2 is ']' */
 				if (cur >= 0)
 				{
 					open[depth] = cur;
@@ -585,55 +637,61 @@ value:
 				depth++;
 
 				p = JsonSkipSpace(p + 1, end);
-				if (p < end && *p == (is_object ? '}' : ']'))
+				if (p < end && *p == closer)
 				{
 					p++;
 					depth--;
-					in_object = depth > 0 && ((bits[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1);
+					closer = stack[depth];
 					if (cur >= 0)
 						s->nodes[cur].len = p - s->nodes[cur].start;
 					goto after;
 				}
-				if (is_object)
+				if (closer == '}')
 					goto key;
 				goto value;
 			}
-		case '"':
+		case JSON_KIND_STRING:
 			{
-				bool		esc = false;
-				const char *q = JsonScanShortString(p, end);
+				const char *q = JsonScanShortString(p, vec_end);
 
-				p = q != NULL ? q : JsonScanString(s, p, end, &esc, utf8);
-				has_escapes |= esc;
-				if (cur >= 0 && esc)
-					s->nodes[cur].flags |= JSON_NODE_ESCAPES;
+				/* only the long way can meet a backslash */
+				if (q == NULL)
+				{
+					bool		esc = false;
+
+					q = JsonScanString(s, p, end, &esc, utf8);
+					has_escapes |= esc;
+					if (cur >= 0 && esc)
+						s->nodes[cur].flags |= JSON_NODE_ESCAPES;
+				}
+				p = q;
 				break;
 			}
-		case '-':
-		case '0':
-		case '1':
-		case '2':
-		case '3':
-		case '4':
-		case '5':
-		case '6':
-		case '7':
-		case '8':
-		case '9':
-			p = JsonScanNumber(s, p, end);
-			break;
-		case 't':
+		case JSON_KIND_NUMBER:
+			{
+				const char *q = JsonScanShortInteger(p, vec_end);
+
+				p = q != NULL ? q : JsonScanNumber(s, p, end);
+				break;
+			}
+		case JSON_KIND_TRUE:
 			p = JsonScanLiteral(s, p, end, "true", 4);
 			break;
-		case 'f':
+		case JSON_KIND_FALSE:
 			p = JsonScanLiteral(s, p, end, "false", 5);
 			break;
-		case 'n':
+		case JSON_KIND_NULL:
 			p = JsonScanLiteral(s, p, end, "null", 4);
 			break;
-		default:
+		case JSON_BYTE_SPACE:
+			/* compact JSON has none: it is skipped only where it is met */
+			p = JsonSkipSpace(p, end);
+			goto value;
+		case JSON_KIND_NONE:
 			JsonFail(s, p, "unexpected character");
 			goto done;
+		default:
+			pg_unreachable();	/* the table has nothing else: no range check */
 	}
 	if (p == NULL)
 		goto done;
@@ -649,46 +707,61 @@ key:
 	}
 	if (*p != '"')
 	{
+		if (JsonIsSpace(*p))
+		{
+			p = JsonSkipSpace(p, end);
+			goto key;
+		}
 		JsonFail(s, p, "object key must be a string");
 		goto done;
 	}
 	{
 		const char *kstart = p;
-		bool		esc = false;
-		const char *q = JsonScanShortString(p, end);
+		uint8		kflags = 0;
+		const char *q = JsonScanShortString(p, vec_end);
 
-		p = q != NULL ? q : JsonScanString(s, p, end, &esc, utf8);
-		if (p == NULL)
-			goto done;
-		has_escapes |= esc;
+		/* (has_escapes is the root string's: keys do not set it) */
+		if (q == NULL)
+		{
+			bool		esc = false;
+
+			q = JsonScanString(s, p, end, &esc, utf8);
+			if (q == NULL)
+				goto done;
+			kflags = esc ? JSON_NODE_KEY_ESCAPES : 0;
+		}
+		p = q;
 		if (depth <= rec)
 		{
 			key = kstart;
 			key_len = p - kstart;
-			key_flags = esc ? JSON_NODE_KEY_ESCAPES : 0;
+			key_flags = kflags;
 		}
 	}
-	p = JsonSkipSpace(p, end);
-	if (p >= end)
+	/* compact JSON has the colon right after the key */
+	if (unlikely(p >= end || *p != ':'))
 	{
-		JsonFail(s, end, "unexpected end of input");
-		goto done;
+		p = JsonSkipSpace(p, end);
+		if (p >= end)
+		{
+			JsonFail(s, end, "unexpected end of input");
+			goto done;
+		}
+		if (*p != ':')
+		{
+			JsonFail(s, p, "expected ':' after object key");
+			goto done;
+		}
 	}
-	if (*p != ':')
-	{
-		JsonFail(s, p, "expected ':' after object key");
-		goto done;
-	}
-	p = JsonSkipSpace(p + 1, end);
+	p++;
 	goto value;
 
 after:
-	if (depth == 0)
+	if (closer == 0)
 	{
 		ok = true;
 		goto done;
 	}
-	p = JsonSkipSpace(p, end);
 	if (p >= end)
 	{
 		JsonFail(s, end, "unexpected end of input");
@@ -697,16 +770,17 @@ after:
 	{
 		if (*p == ',')
 		{
-			p = JsonSkipSpace(p + 1, end);
-			if (in_object)
+			/* key and value skip the whitespace that may follow */
+			p++;
+			if (closer == '}')
 				goto key;
 			goto value;
 		}
-		if (*p == (in_object ? '}' : ']'))
+		if (*p == closer)
 		{
 			p++;
 			depth--;
-			in_object = depth > 0 && ((bits[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1);
+			closer = stack[depth];
 			if (depth <= rec)
 			{
 				JsonNode   *n = &s->nodes[open[depth]];
@@ -716,13 +790,18 @@ after:
 			}
 			goto after;
 		}
-		JsonFail(s, p, in_object ? "expected ',' or '}'" : "expected ',' or ']'");
+		if (JsonIsSpace(*p))
+		{
+			p = JsonSkipSpace(p, end);
+			goto after;
+		}
+		JsonFail(s, p, closer == '}' ? "expected ',' or '}'" : "expected ',' or ']'");
 		goto done;
 	}
 
 done:
-	if (bits != inline_bits)
-		pfree(bits);
+	if (stack != inline_stack)
+		pfree(stack);
 	if (!ok)
 		return false;
 

@@ -810,6 +810,31 @@ TestInvalid(void)
 		/* PostgreSQL agrees that these are not JSON */
 		CHECKF(!PgValid(cases[i].doc, strlen(cases[i].doc), false),
 			   "PostgreSQL accepts %s", cases[i].doc);
+
+		/*
+		 * Bytes after the error do not change it, and with enough of them
+		 * the scanner's inline paths (which need 17 bytes) see the case:
+		 * the short documents above take only the long ways.
+		 */
+		if (strcmp(cases[i].msg, "unexpected end of input") != 0 &&
+			strcmp(cases[i].msg, "unterminated string") != 0)
+		{
+			static const char *const pads[] = {"                                ",
+			"\v\v\v\v\v\v\v\v\v\v\v\v\v\v\v\v\v\v\v\v"};
+			int			k;
+
+			for (k = 0; k < lengthof(pads); k++)
+			{
+				char		padded[128];
+				int			n = snprintf(padded, sizeof(padded), "%s%s", cases[i].doc, pads[k]);
+
+				ok = ParseLen(padded, n, &s, &v);
+				CHECKF(!ok && strcmp(s.error, cases[i].msg) == 0 &&
+					   s.error_pos == (size_t) cases[i].pos,
+					   "%s + padding %d: error \"%s\" at %zu", cases[i].doc, k,
+					   ok ? "(none)" : s.error, s.error_pos);
+			}
+		}
 	}
 
 	/* NUL bytes (need explicit lengths) */
@@ -824,6 +849,246 @@ TestInvalid(void)
 		CHECK(!ParseLen("nu\0l", 4, &s, &v) && s.error_pos == 2);
 	}
 	ArenaReset();
+}
+
+/*
+ * Scans doc followed by pad spaces: the verdict, and for an invalid doc the
+ * error and its byte, must not depend on the padding (which decides whether
+ * the inline paths run). want_pos < 0: the doc must be valid.
+ */
+static void
+ExpectPadded(const char *doc, const char *msg, int want_pos)
+{
+	static const int pads[] = {0, 1, 15, 16, 17, 40};
+	int			k;
+
+	for (k = 0; k < lengthof(pads); k++)
+	{
+		char		buf[512];
+		size_t		len = strlen(doc);
+		JsonScanner s;
+		JsonSpan	v = NO_SPAN;
+		bool		ok;
+
+		if (len + pads[k] > sizeof(buf))
+			abort();
+		memcpy(buf, doc, len);
+		memset(buf + len, ' ', pads[k]);
+		ok = ParseLen(buf, len + pads[k], &s, &v);
+		if (want_pos < 0)
+			CHECKF(ok, "%s + %d spaces: %s at %zu", doc, pads[k], s.error, s.error_pos);
+		else
+			CHECKF(!ok && strcmp(s.error, msg) == 0 && s.error_pos == (size_t) want_pos,
+				   "%s + %d spaces: \"%s\" at %zu, want \"%s\" at %d", doc, pads[k],
+				   ok ? "(valid)" : s.error, s.error_pos, msg, want_pos);
+		/* PostgreSQL agrees on the verdict */
+		CHECKF(PgValid(buf, len + pads[k], false) == ok, "PostgreSQL disagrees on %s", doc);
+		OutlineCheck(buf, len + pads[k], 4, 1000);
+		ArenaReset();
+	}
+}
+
+/*
+ * The inline paths of JsonScanValue for compact JSON: short integers,
+ * short strings and keys, a key's colon, and whitespace skipped only where
+ * it is met. Each case at and around the 17 bytes they need.
+ */
+static void
+TestFastPaths(void)
+{
+	static const char *const long_key = "\"kkkkkkkkkkkkkkkkkkkkkkkk\"";
+	static const struct
+	{
+		const char *doc;
+		const char *msg;
+		int			pos;
+	}			cases[] = {
+		/* a key's colon, and whitespace around it */
+		{"{\"key\":1,\"other\":[2,3]}", NULL, -1},
+		{"{ \"key\" : 1 , \"other\" : [ 2 , 3 ] }", NULL, -1},
+		{"{\n\t\"key\"\r\n:\t1\n,\n\"other\":{}}", NULL, -1},
+		{"{\"key\"1}", "expected ':' after object key", 6},
+		{"{\"key\" 1}", "expected ':' after object key", 7},
+		{"{\"key\"}", "expected ':' after object key", 6},
+		{"{\"key\",\"x\":1}", "expected ':' after object key", 6},
+		{"{\"key\"\v:1}", "expected ':' after object key", 6},
+		{"{\"key\":\v1}", "unexpected character", 7},
+		{"{\"key\": \v1}", "unexpected character", 8},
+		{"{\"key\":,\"x\":1}", "unexpected character", 7},
+		{"{\"key\"::1}", "unexpected character", 7},
+		/* after a comma: a key, or whitespace and then one */
+		{"{\"a\":1,}", "object key must be a string", 7},
+		{"{\"a\":1, }", "object key must be a string", 8},
+		{"{\"a\":1,\v\"b\":2}", "object key must be a string", 7},
+		{"{\"a\":1, \v\"b\":2}", "object key must be a string", 8},
+		{"{\"a\":1,1:2}", "object key must be a string", 7},
+		{"{\v\"a\":1}", "object key must be a string", 1},
+		{"[1,]", "unexpected character", 3},
+		{"[1, ]", "unexpected character", 4},
+		{"[1,\v2]", "unexpected character", 3},
+		{"[1 ,2 , 3]", NULL, -1},
+		{"[1 2]", "expected ',' or ']'", 3},
+		{"[1 \v]", "expected ',' or ']'", 3},
+		{"[1\v]", "expected ',' or ']'", 2},
+		{"{\"a\":1 \v}", "expected ',' or '}'", 7},
+		{"[[1] ]", NULL, -1},
+		{"[[1] }", "expected ',' or ']'", 5},
+		{"[ ]", NULL, -1},
+		{"{ }", NULL, -1},
+		{"[ \v]", "unexpected character", 2},
+		/* integers: what ends them, leading zeros, signs, fractions, exponents */
+		{"[0,1,22,333,4444]", NULL, -1},
+		{"[0]", NULL, -1},
+		{"{\"a\":0}", NULL, -1},
+		{"[[7],[-7],[70]]", NULL, -1},
+		{"[01]", "invalid number", 2},
+		{"[00,1]", "invalid number", 2},
+		{"[-01]", "invalid number", 3},
+		{"{\"a\":012}", "invalid number", 6},
+		{"[-]", "invalid number", 2},
+		{"[-,1]", "invalid number", 2},
+		{"[-0,-1,-12]", NULL, -1},
+		{"[1.5,0.25,10e3,1E+2,2e-7]", NULL, -1},
+		{"[1.,2]", "invalid number", 3},
+		{"[1.e3]", "invalid number", 3},
+		{"[12e,1]", "invalid number", 4},
+		{"[12e+]", "invalid number", 5},
+		{"[12x,1]", "invalid number", 3},
+		{"[12a]", "invalid number", 3},
+		{"[12-3]", "invalid number", 3},
+		{"[12 ,3]", NULL, -1},
+		{"[12\v,3]", "expected ',' or ']'", 3},
+		{"[12\"a\"]", "expected ',' or ']'", 3},
+		{"[12:3]", "expected ',' or ']'", 3},
+		{"{\"a\":12]", "expected ',' or '}'", 7},
+		{"[1234567890123456,1]", NULL, -1},
+		{"[12345678901234567,1]", NULL, -1},
+		{"[123456789012345678901234567890]", NULL, -1},
+		{"[0123456789012345]", "invalid number", 2},
+		{"[1234567890123456x]", "invalid number", 17},
+		{"[1234567890123456.]", "invalid number", 18},
+		/* short strings and keys: what stops the inline path */
+		{"[\"abc\",\"\",\"0123456789abcde\",\"0123456789abcdef\"]", NULL, -1},
+		{"{\"\":\"\",\"0123456789abcde\":\"x\"}", NULL, -1},
+		{"[\"caf\xc3\xa9\",\"\x7f\"]", NULL, -1},
+		{"{\"caf\xc3\xa9\":1}", NULL, -1},
+		{"[\"a\\\"b\",\"a\\\\\"]", NULL, -1},
+		{"{\"a\\\"b\":1,\"\\u0041\":2}", NULL, -1},
+		{"[\"a\x1f\"]", "control character in string", 3},
+		{"{\"a\x01\":1}", "control character in string", 3},
+		{"{\"a\" :\"b\x1f\"}", "control character in string", 8},
+		{"[\"ab\\x\"]", "invalid escape", 4},
+	};
+	int			i;
+
+	for (i = 0; i < lengthof(cases); i++)
+		ExpectPadded(cases[i].doc, cases[i].msg, cases[i].pos);
+
+	/* keys longer than the inline path, with and without their colon */
+	{
+		char		doc[128];
+
+		snprintf(doc, sizeof(doc), "{%s:1,%s:2}", long_key, long_key);
+		ExpectPadded(doc, NULL, -1);
+		snprintf(doc, sizeof(doc), "{%s:1,%s 2}", long_key, long_key);
+		ExpectPadded(doc, "expected ':' after object key", (int) (2 * strlen(long_key) + 5));
+		snprintf(doc, sizeof(doc), "{%s}", long_key);
+		ExpectPadded(doc, "expected ':' after object key", (int) strlen(long_key) + 1);
+	}
+
+	/* truncated right after a comma, a colon, a key, a bracket (nothing may follow) */
+	{
+		static const char *const cuts[] = {
+			"{\"a\":1,", "{\"a\":1, ", "[1,", "[1,\n", "{\"a\":", "{\"a\": ",
+			"{\"a\"", "{\"a\" ", "[", "[ ", "{", "[\"0123456789abcdef0123\",",
+			"{\"0123456789abcdef0123\":\"0123456789abcdef0123\",",
+			"{\"0123456789abcdef0123\":1234567890123456789,",
+		};
+
+		for (i = 0; i < lengthof(cuts); i++)
+		{
+			JsonScanner s;
+			JsonSpan	v = NO_SPAN;
+			bool		ok = ParseLen(cuts[i], strlen(cuts[i]), &s, &v);
+
+			CHECKF(!ok && strcmp(s.error, "unexpected end of input") == 0 &&
+				   s.error_pos == strlen(cuts[i]), "truncated %s: %s at %zu", cuts[i],
+				   ok ? "(valid)" : s.error, s.error_pos);
+			ArenaReset();
+		}
+	}
+
+	/* every integer length, around the vector width and the end of the input */
+	{
+		int			k;
+		int			pad;
+
+		for (k = 1; k <= 40; k++)
+		{
+			char		digits[64];
+			char		doc[256];
+
+			for (i = 0; i < k; i++)
+				digits[i] = '1' + i % 9;
+			digits[k] = '\0';
+			for (pad = 0; pad <= 20; pad += 4)
+			{
+				snprintf(doc, sizeof(doc), "[%s]%*s", digits, pad, "");
+				ExpectPadded(doc, NULL, -1);
+				snprintf(doc, sizeof(doc), "{\"a\":[%s,-%s],\"b\":%s}%*s", digits, digits, digits, pad, "");
+				ExpectPadded(doc, NULL, -1);
+				snprintf(doc, sizeof(doc), "[0%s]%*s", digits, pad, "");
+				ExpectPadded(doc, "invalid number", 2);
+				snprintf(doc, sizeof(doc), "[%sx]%*s", digits, pad, "");
+				ExpectPadded(doc, "invalid number", 1 + k);
+				snprintf(doc, sizeof(doc), "[%s.]%*s", digits, pad, "");
+				ExpectPadded(doc, "invalid number", 2 + k);
+				snprintf(doc, sizeof(doc), "[%s\v]%*s", digits, pad, "");
+				ExpectPadded(doc, "expected ',' or ']'", 1 + k);
+			}
+		}
+	}
+
+	/*
+	 * A byte that is not JSON whitespace put anywhere in a compact document
+	 * without escapes is an error at that very byte, whatever state meets
+	 * it; JSON whitespace put anywhere leaves it as valid as PostgreSQL
+	 * says it is.
+	 */
+	{
+		static const char compact[] =
+			"{\"type\":3,\"data\":{\"source\":1,\"positions\":[{\"x\":493,\"y\":-12,"
+			"\"id\":5,\"timeOffset\":-20.5e2}],\"texts\":[\"caf\xc3\xa9 0123456789abcdef\"],"
+			"\"ok\":true,\"no\":false,\"none\":null,\"e\":{},\"a\":[]},\"timestamp\":1764547309400}";
+		size_t		len = strlen(compact);
+		size_t		at;
+
+		for (at = 0; at <= len; at++)
+		{
+			static const char ws[] = " \t\n\r";
+			char		buf[sizeof(compact) + 1];
+			JsonScanner s;
+			JsonSpan	v = NO_SPAN;
+			bool		ok;
+			int			k;
+
+			memcpy(buf, compact, at);
+			memcpy(buf + at + 1, compact + at, len - at);
+			buf[at] = '\v';
+			ok = ParseLen(buf, len + 1, &s, &v);
+			CHECKF(!ok && s.error_pos == at, "\\v at %zu: %s at %zu", at,
+				   ok ? "(valid)" : s.error, s.error_pos);
+			for (k = 0; k < 4; k++)
+			{
+				buf[at] = ws[k];
+				ok = ParseLen(buf, len + 1, &s, &v);
+				CHECKF(ok == PgValid(buf, len + 1, false), "whitespace %d at %zu: %s",
+					   k, at, ok ? "(valid)" : s.error);
+				OutlineCheck(buf, len + 1, 4, 1000);
+			}
+			ArenaReset();
+		}
+	}
 }
 
 /* Strings of every length around the vector width, with a special byte at every offset. */
@@ -2060,6 +2325,7 @@ main(int argc, char **argv)
 
 	TestValid();
 	TestInvalid();
+	TestFastPaths();
 	TestStringBoundaries();
 	TestSkipBlocks();
 	TestDepth();
