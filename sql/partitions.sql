@@ -34,6 +34,21 @@ SELECT expect_error('SELECT dozor_add_day(65536)');
 SELECT a.attname, a.attstorage FROM pg_attribute a
 WHERE a.attrelid = ('dozor.' || dozor_partition_name('event_batches', dozor_day(now()) + 1))::regclass
   AND a.attname = 'data';
+-- A batch partition toasts rows only past 8160 bytes (the markers' keep
+-- the default), so a 500-event batch keeps its event index in the row,
+-- uncompressed, while its blob goes out of line.
+SELECT c.relname ~ '^event_batches_p' AS batches, c.reloptions FROM pg_class c
+WHERE c.oid IN (('dozor.' || dozor_partition_name('event_batches', dozor_day(now()) + 1))::regclass,
+                ('dozor.' || dozor_partition_name('markers', dozor_day(now()) + 1))::regclass)
+ORDER BY 1;
+SELECT ingest_events('5a0e0000-0000-4000-8000-0000000000b5',
+    (SELECT '[' || string_agg(format('{"type":3,"timestamp":%s,"data":{"source":5,"text":"%s","id":%s}}',
+                                      1700000000000 + g * 1000 + g % 500, repeat(md5(g::text), 3 + g % 4), g), ',') || ']'
+     FROM generate_series(1, 500) g)::json,
+    'https://shop.example/b') AS index_session \gset
+SELECT length(b.event_index) > 2032 AS index_over_2k, length(b.data) > 8160 AS blob_over_8k,
+       pg_column_compression(b.event_index) AS index_compression
+FROM dozor.event_batches b WHERE b.session_id = :index_session;
 
 -- Stored sessions of other days: one session is ingested, then cloned into
 -- sessions of the days below, created at the given time (batches and

@@ -676,9 +676,14 @@ BEGIN
     FOREACH tbl IN ARRAY ARRAY['event_batches', 'markers'] LOOP
         part := @extschema@.dozor_partition_name(tbl, day);
         CONTINUE WHEN pg_catalog.to_regclass('dozor.' || part) IS NOT NULL;
-        -- STORAGE: the blob stays EXTERNAL, the index MAIN, as on the parent
+        -- STORAGE: the blob stays EXTERNAL, the index MAIN, as on the parent.
+        -- A batch row is toasted only past 8160 bytes: then the blob goes
+        -- out of line and the event index stays in the row uncompressed
+        -- (at the default 2 kB, pglz would compress a 500-event batch's
+        -- index on every insert and every read would inflate it).
         EXECUTE pg_catalog.format('CREATE TABLE dozor.%I (LIKE dozor.%I INCLUDING DEFAULTS'
-                                  ' INCLUDING STORAGE INCLUDING COMPRESSION)', part, tbl);
+                                  ' INCLUDING STORAGE INCLUDING COMPRESSION)%s', part, tbl,
+                                  CASE tbl WHEN 'event_batches' THEN ' WITH (toast_tuple_target = 8160)' ELSE '' END);
         EXECUTE pg_catalog.format('ALTER TABLE dozor.%I ATTACH PARTITION dozor.%I FOR VALUES FROM (%s) TO (%s)',
                                   tbl, part, lo, lo + 137438953472);
         made := made + 1;
@@ -1509,6 +1514,8 @@ ALTER TABLE dozor.sessions ALTER COLUMN id SET DEFAULT @extschema@.dozor_next_se
 -- The old tables step aside, names of their indexes and constraints with
 -- them (the new parents take the old names).
 ALTER TABLE dozor.event_batches RENAME TO event_batches_legacy;
+-- as day partitions are made (src/partitions.sql, dozor_add_day)
+ALTER TABLE dozor.event_batches_legacy SET (toast_tuple_target = 8160);
 ALTER TABLE dozor.event_batches_legacy RENAME CONSTRAINT event_batches_session_id_content_hash_key
     TO event_batches_legacy_session_id_content_hash_key;
 ALTER TABLE dozor.event_batches_legacy RENAME CONSTRAINT event_batches_session_id_fkey
