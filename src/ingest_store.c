@@ -76,16 +76,20 @@ typedef enum IngestStatement
 } IngestStatement;
 
 /*
- * A statement and its parameter types. The plan cache picks custom or
- * generic plans as for any prepared statement (forcing generic ones saves
- * a new connection's first five plans, but Citus cannot plan some of these
- * statements without their parameters' values).
+ * A statement and its parameter types. Most look up or write one row by
+ * key, so one generic plan serves every call: it is made on first use,
+ * instead of after five custom plans (each a planning of its own, for each
+ * new connection). Three keep the plan cache's usual choice (custom_plans):
+ * the markers' INSERT ... SELECT, which Citus cannot plan without its
+ * parameters' values, and the two that read or update partitioned markers
+ * by session id, whose generic plan would lock every partition.
  */
 typedef struct StatementDef
 {
 	const char *sql;			/* "%1$s": the extension's schema, quoted (ST_BATCH: its table) */
 	int			nargs;
 	Oid			argtypes[17];
+	bool		custom_plans;
 } StatementDef;
 
 static const StatementDef Statements[ST_COUNT] = {
@@ -146,7 +150,7 @@ static const StatementDef Statements[ST_COUNT] = {
 		13, {INT8OID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT4OID, INT4OID, INT4OID, INT4OID, INT4OID,
 			INT4OID, INT4OID, INT4OID, INT8MULTIRANGEOID, INT8OID}},
 	[ST_MOVE_URL_MARKER] = {"UPDATE dozor.markers m SET timestamp = $2"
-		" WHERE m.session_id = $1 AND m.batch_id IS NULL AND m.kind = 'url'", 2, {INT8OID, INT8OID}},
+		" WHERE m.session_id = $1 AND m.batch_id IS NULL AND m.kind = 'url'", 2, {INT8OID, INT8OID}, true},
 	[ST_METADATA] = {"UPDATE dozor.sessions s SET url = $2, referrer = $3, user_agent = $4,"
 		" screen_width = $5, screen_height = $6, language = $7"
 		" WHERE s.id = $1 AND s.url IS NULL RETURNING s.started_at",
@@ -158,7 +162,7 @@ static const StatementDef Statements[ST_COUNT] = {
 		" SELECT $1, $2, m.i, m.t, m.k, m.d::jsonb, $3"
 		" FROM ROWS FROM (pg_catalog.unnest($4), pg_catalog.unnest($5),"
 		" pg_catalog.unnest($6), pg_catalog.unnest($7)) AS m(i, t, k, d)",
-	7, {INT8OID, INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}},
+	7, {INT8OID, INT8OID, INT8OID, INT4ARRAYOID, INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID}, true},
 	/*
 	 * Pages visited, from the url markers; read, then written: on Citus an
 	 * UPDATE takes no subquery.
@@ -171,7 +175,7 @@ static const StatementDef Statements[ST_COUNT] = {
 		" pg_catalog.row_number() OVER (PARTITION BY m.data->>'pathname' ORDER BY m.ord) = 1 AS first_visit"
 		" FROM %1$s.dozor_stream_markers($1, 'url') WITH ORDINALITY AS m (\"timestamp\", kind, data, ord)"
 		" WHERE pg_catalog.jsonb_typeof(m.data->'pathname') = 'string' AND m.data->>'pathname' <> '') v",
-	1, {INT8OID}},
+	1, {INT8OID}, true},
 	[ST_SET_PAGES] = {"UPDATE dozor.sessions s SET page_count = $2, pathnames = $3, first_url = $4 WHERE s.id = $1",
 	4, {INT8OID, INT4OID, TEXTARRAYOID, TEXTOID}},
 	[ST_USER] = {"SELECT u.id, $3::jsonb IS DISTINCT FROM u.traits FROM dozor.tracked_users u"
@@ -238,8 +242,9 @@ static SPIPlanPtr
 Prepare(IngestStatement st, const char *schema, const char *table)
 {
 	const StatementDef *def = &Statements[st];
-	SPIPlanPtr	plan = SPI_prepare(psprintf(def->sql, st == ST_BATCH ? table : schema),
-								   def->nargs, (Oid *) def->argtypes);
+	SPIPlanPtr	plan = SPI_prepare_cursor(psprintf(def->sql, st == ST_BATCH ? table : schema),
+										  def->nargs, (Oid *) def->argtypes,
+										  def->custom_plans ? 0 : CURSOR_OPT_GENERIC_PLAN);
 
 	if (plan == NULL || SPI_keepplan(plan) != 0)
 		elog(ERROR, "dozor_ingest: preparing statement %d failed: %s", (int) st,
