@@ -111,3 +111,36 @@ BEGIN
     INSERT INTO bench_ms SELECT * FROM unnest(lab, ms);
     COMMIT;
 END $$;
+
+-- Realistic batches (bench/scale.sh loads bench_real from
+-- bench/gen-session.js): each body once to dozor_ingest (one session, the
+-- first batch makes it) and once to the floor, the order swapped batch by
+-- batch. Milliseconds into bench_real_ms.
+CREATE TABLE bench_real_ms (k integer, what text, ms double precision);
+CREATE PROCEDURE bench_real_round() LANGUAGE plpgsql AS $$
+DECLARE
+    key text := (SELECT api_key FROM upg_keys WHERE project = 'shop');
+    target bigint := (SELECT id FROM bench_target);
+    r record;
+    raw bytea;
+    t timestamptz;
+    what text;
+BEGIN
+    FOR r IN SELECT k, body FROM bench_real ORDER BY k LOOP
+        FOREACH what IN ARRAY CASE WHEN r.k % 2 = 0 THEN ARRAY['ingest', 'floor'] ELSE ARRAY['floor', 'ingest'] END LOOP
+            t := clock_timestamp();
+            IF what = 'ingest' THEN
+                PERFORM dozor_ingest(key, r.body, 'gzip');
+            ELSE
+                raw := dozor_gunzip(r.body);
+                INSERT INTO bench_floor (session_id, project_id, first_timestamp, last_timestamp, event_count, data,
+                                         raw_bytes, event_index, content_hash)
+                VALUES (target, 1, 0, 0, 500, dozor_gzip(raw, 3), length(raw), '\x00'::bytea,
+                        substring(r.body FROM length(r.body) - 7));
+            END IF;
+            COMMIT;
+            INSERT INTO bench_real_ms VALUES (r.k, what, EXTRACT(epoch FROM clock_timestamp() - t) * 1000);
+            COMMIT;
+        END LOOP;
+    END LOOP;
+END $$;

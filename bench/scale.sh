@@ -9,6 +9,8 @@
 #   SESSIONS=1000000         the big store is padded to this many sessions
 #                            (rows without batches) for the list page
 #   ROUNDS=10 N=20           rounds x calls of each write per round
+#   REAL=120                 realistic requests (bench/gen-session.js) sent
+#                            to ingest and to the floor at the end; 0: none
 #
 # Two databases in one throwaway cluster, each a store bulk-loaded over 90
 # daily partitions (bench/scale.sql): dozor_maintain() and dozor_add_day()
@@ -22,7 +24,10 @@
 # floor of the same body, and reads of a bulk-loaded 1 000-event session
 # and of the sessions list, each timed server side (clock_timestamp(),
 # writes with their COMMIT), and, untimed by SQL, dozor_prepare_batch (the
-# C pass of ingest) and inflate + deflate alone. Last, one more round in the small store with
+# C pass of ingest) and inflate + deflate alone. Then, in the small store,
+# the first REAL requests of a seeded bench/gen-session.js session, each to
+# dozor_ingest and to the floor (realistic batches: snapshots, mutations,
+# markers). Last, one more round in the small store with
 # pg_stat_statements tracking nested statements: where ingest's time goes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -125,6 +130,40 @@ for size in "$small" "$big"; do
   awk -v s="$size" -v i="$i" -v pb="$pb" -v f="$f" -v c="$c" 'BEGIN {
     printf "  store %-8s C pass %.2f vs codec %.2f (+%.2f);  SQL %.2f vs INSERT %.2f (+%.2f)\n", s, pb, c, pb - c, i - pb, f - c, (i - pb) - (f - c) }'
 done
+
+# Realistic batches: the first REAL requests of a seeded bench/gen-session.js
+# session (FullSnapshots, mutations, mouse moves, console, url and identity
+# markers), each ingested once (the first makes the session) and floored
+# once, in store_$small.
+real=${REAL:-120}
+if [ "$real" -gt 0 ] && command -v node >/dev/null; then
+  gen=$(mktemp -d /tmp/dozor-scale-real.XXXXXX)
+  node bench/gen-session.js --events $(( real * 500 )) --seed dozor --out "$gen" >/dev/null
+  { echo "CREATE TABLE bench_real (k integer PRIMARY KEY, body bytea);"
+    k=0
+    for f in $(ls "$gen"/batch-*.json.gz | head -"$real"); do
+      k=$((k + 1))
+      echo "INSERT INTO bench_real VALUES ($k, decode('$(base64 -w0 "$f")', 'base64'));"
+    done; } | q -d store_$small
+  rm -rf "$gen"
+  q -d store_$small -c "CALL bench_real_round()"
+  echo
+  echo "ingest (existing session) / floor on realistic batches: the first $real requests of a bench/gen-session.js session"
+  q -d store_$small -F ' ' <<'SQL'
+WITH p AS (
+    SELECT i.k, i.ms AS ingest, f.ms AS floor, (SELECT length(body) FROM bench_real b WHERE b.k = i.k) AS gz
+    FROM bench_real_ms i JOIN bench_real_ms f ON f.k = i.k AND f.what = 'floor'
+    WHERE i.what = 'ingest' AND i.k > 1)
+SELECT format('  %s batches (%s KB gzip median): ingest p50 %s ms, floor p50 %s ms; per batch ingest/floor min x%s, median x%s, max x%s; all ingest / all floor x%s',
+              count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY gz)::numeric / 1024, 1),
+              round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ingest)::numeric, 2),
+              round(percentile_cont(0.5) WITHIN GROUP (ORDER BY floor)::numeric, 2),
+              round(min(ingest / floor)::numeric, 2),
+              round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ingest / floor)::numeric, 2),
+              round(max(ingest / floor)::numeric, 2), round((sum(ingest) / sum(floor))::numeric, 2))
+FROM p;
+SQL
+fi
 
 echo
 echo "where ingest's time goes: one more round in store_$small, nested statements (pg_stat_statements), ms per call"
