@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "mb/pg_wchar.h"
+#include "port/pg_bswap.h"
 
 #if defined(__SSE2__) && !defined(JSON_SCAN_NO_SIMD)
 #include <emmintrin.h>
@@ -1339,41 +1340,102 @@ JsonStringCharCount(const JsonSpan *str)
 	return count;
 }
 
+/* 8 bytes of text as a word whose lowest byte is the first character. */
+static inline uint64
+JsonLoad8(const char *p)
+{
+	uint64		v;
+
+	memcpy(&v, p, sizeof(v));
+#ifdef WORDS_BIGENDIAN
+	v = pg_bswap64(v);
+#endif
+	return v;
+}
+
+/* Are the 8 characters of JsonLoad8's word all ASCII digits? */
+static inline bool
+JsonIs8Digits(uint64 v)
+{
+	/* a byte's own high nibble must be 3, and stay 3 when 6 is added */
+	return ((v & UINT64CONST(0xF0F0F0F0F0F0F0F0)) |
+			(((v + UINT64CONST(0x0606060606060606)) & UINT64CONST(0xF0F0F0F0F0F0F0F0)) >> 4)) ==
+		UINT64CONST(0x3333333333333333);
+}
+
+/* The value of 8 digits (JsonIs8Digits), pairs, then quads, then all. */
+static inline uint64
+JsonValue8Digits(uint64 v)
+{
+	v = ((v & UINT64CONST(0x0F0F0F0F0F0F0F0F)) * 2561) >> 8;
+	v = ((v & UINT64CONST(0x00FF00FF00FF00FF)) * 6553601) >> 16;
+	return (uint32) (((v & UINT64CONST(0x0000FFFF0000FFFF)) * UINT64CONST(42949672960001)) >> 32);
+}
+
 /*
- * The number span as a double; NaN for a span that is not a number, so a
- * mistaken call cannot pass for a real 0.
+ * The digits [p, end) as an integer that a double holds exactly (at most 16
+ * digits, at most 2^53); false for anything else. Eight digits at a time:
+ * a 13-digit millisecond timestamp is two words, the second the word that
+ * ends the span with the digits before it replaced by '0's.
  */
-double
-JsonNumberValue(const JsonSpan *num)
+static inline bool
+JsonExactInteger(const char *p, const char *end, uint64 *value)
+{
+	static const uint64 pow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000,
+	10000000, 100000000};
+	size_t		n = end - p;
+	uint64		acc = 0;
+
+	if (n == 0 || n > 16)
+		return false;
+	if (n < 8)
+	{
+		for (; p < end; p++)
+		{
+			unsigned	d = (unsigned char) *p - '0';
+
+			if (d > 9)
+				return false;
+			acc = acc * 10 + d;
+		}
+	}
+	else
+	{
+		uint64		head = JsonLoad8(p);
+		size_t		rest = n - 8;
+
+		if (!JsonIs8Digits(head))
+			return false;
+		acc = JsonValue8Digits(head);
+		if (rest > 0)
+		{
+			/* the low bytes of the last word that belong to head */
+			uint64		seen = (UINT64CONST(1) << (8 * (8 - rest))) - 1;
+			uint64		tail = (JsonLoad8(end - 8) & ~seen) |
+				(UINT64CONST(0x3030303030303030) & seen);
+
+			if (!JsonIs8Digits(tail))
+				return false;
+			acc = acc * pow10[rest] + JsonValue8Digits(tail);
+		}
+	}
+	if (acc > (UINT64CONST(1) << 53))
+		return false;
+	*value = acc;
+	return true;
+}
+
+/*
+ * strtod of the number span. Out of line, as its buffer costs every call a
+ * stack frame and canary.
+ */
+static pg_noinline double
+JsonNumberStrtod(const JsonSpan *num)
 {
 	char		stackbuf[64];
 	char	   *tmp = stackbuf;
 	double		v;
 
-	if (num == NULL || num->kind != JSON_KIND_NUMBER || num->start == NULL ||
-		num->len == 0)
-		return NAN;
-	/*
-	 * Plain integers of up to 15 digits (every millisecond timestamp) are
-	 * exact in a double: convert them here, strtod is several times slower.
-	 */
-	if (num->len <= 16)
-	{
-		const char *p = num->start;
-		const char *end = p + num->len;
-		bool		negative = *p == '-';
-		int64		acc = 0;
-
-		if (negative)
-			p++;
-		if (p < end && end - p <= 15)
-		{
-			while (p < end && *p >= '0' && *p <= '9')
-				acc = acc * 10 + (*p++ - '0');
-			if (p == end)
-				return negative ? -(double) acc : (double) acc;
-		}
-	}
 	/* strtod needs a terminator, and the span is not followed by one */
 	if (num->len >= sizeof(stackbuf))
 		tmp = palloc(num->len + 1);
@@ -1384,6 +1446,30 @@ JsonNumberValue(const JsonSpan *num)
 	if (tmp != stackbuf)
 		pfree(tmp);
 	return v;
+}
+
+/*
+ * JsonNumberValue past its inline one-digit case; NaN for a span that is
+ * not a number, so a mistaken call cannot pass for a real 0.
+ */
+double
+JsonNumberValueText(const JsonSpan *num)
+{
+	bool		negative;
+	uint64		acc;
+
+	if (num == NULL || num->kind != JSON_KIND_NUMBER || num->start == NULL ||
+		num->len == 0)
+		return NAN;
+	/*
+	 * Plain integers that are exact in a double (every millisecond
+	 * timestamp) are converted here, strtod is several times slower; the
+	 * double is the same, as both are exact.
+	 */
+	negative = num->start[0] == '-';
+	if (JsonExactInteger(num->start + negative, num->start + num->len, &acc))
+		return negative ? -(double) acc : (double) acc;
+	return JsonNumberStrtod(num);
 }
 
 /* JavaScript truthiness: false for null, false, 0, -0 and "". */

@@ -218,8 +218,21 @@ extern void JsonStringDecode(const JsonSpan *str, StringInfo out);
 /* Number of characters (code points) of the decoded string. */
 extern size_t JsonStringCharCount(const JsonSpan *str);
 
-/* The number span as a double (may be +-Inf for 1e400). */
-extern double JsonNumberValue(const JsonSpan *num);
+extern double JsonNumberValueText(const JsonSpan *num);
+
+/*
+ * The number span as a double (may be +-Inf for 1e400); NaN for a span
+ * that is not a number. Inline for one digit, as event types and sources
+ * are read at every event.
+ */
+static inline double
+JsonNumberValue(const JsonSpan *num)
+{
+	if (num != NULL && num->kind == JSON_KIND_NUMBER && num->len == 1 &&
+		num->start != NULL && (unsigned) (num->start[0] - '0') <= 9)
+		return num->start[0] - '0';
+	return JsonNumberValueText(num);
+}
 
 /* JavaScript truthiness of a value: false for null, false, 0, -0 and "". */
 extern bool JsonIsTruthy(const JsonSpan *value);

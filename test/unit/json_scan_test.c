@@ -1847,6 +1847,87 @@ TestNumbers(void)
 	ArenaReset();
 }
 
+/* Does JsonNumberValue of json, alone and inside an array, give strtod's double, bit for bit? */
+static void
+CheckNumberLikeStrtod(const char *json)
+{
+	double		want = strtod(json, NULL);
+	JsonSpan	v = NO_SPAN;
+	char		doc[64];
+	double		got;
+
+	CHECKF(Parse(json, &v), "%s does not scan", json);
+	got = JsonNumberValue(&v);
+	CHECKF(memcmp(&got, &want, sizeof(got)) == 0, "%s gave %.17g, strtod %.17g", json, got, want);
+
+	/* followed by more text: the span's end is not the buffer's */
+	snprintf(doc, sizeof(doc), "[%s,7]", json);
+	CHECK(Parse(doc, &v));
+	{
+		JsonIter	it;
+		JsonSpan	e = NO_SPAN;
+
+		JsonIterInit(&it, &v);
+		CHECK(JsonIterNext(&it, NULL, &e));
+		got = JsonNumberValue(&e);
+		CHECKF(memcmp(&got, &want, sizeof(got)) == 0, "[%s] gave %.17g, strtod %.17g", json, got, want);
+	}
+	ArenaReset();
+}
+
+/* JsonNumberValue against strtod: integers of every length near 2^53, fractions, exponents. */
+static void
+TestNumbersLikeStrtod(void)
+{
+	static const char *const fixed[] = {
+		"0", "-0", "-0.0", "0.0", "0e5", "-0e-5", "5", "-5", "9", "10", "64", "-64",
+		"1764547260123", "-1764547260123", "1764547260123.5", "1764547260123e0",
+		"12345678", "123456789", "99999999", "100000000", "1234567890123456",
+		"9999999999999999", "-9999999999999999", "10000000000000000",
+		"9007199254740991", "9007199254740992", "9007199254740993", "9007199254740994",
+		"9007199254740995", "-9007199254740993", "18014398509481985",
+		"12345678.9", "1234567.89", "1234567890.123", "1e22", "1e23", "-1.5E+3",
+		"0.1", "123456789012345678901234567890", "1e-400", "2.5e-324", "1.7976931348623157e308",
+	};
+	uint64		seed = 12345;
+	char		buf[40];
+
+	for (int i = 0; i < lengthof(fixed); i++)
+		CheckNumberLikeStrtod(fixed[i]);
+
+	/* every length from 1 to 20 digits, random digits (no leading zero), either sign */
+	for (int digits = 1; digits <= 20; digits++)
+	{
+		for (int k = 0; k < 200; k++)
+		{
+			int			n = 0;
+
+			if (k & 1)
+				buf[n++] = '-';
+			for (int d = 0; d < digits; d++)
+			{
+				seed = seed * UINT64CONST(6364136223846793005) + UINT64CONST(1442695040888963407);
+				buf[n++] = (char) ('0' + (d == 0 && digits > 1 ? 1 + (seed >> 33) % 9 : (seed >> 33) % 10));
+			}
+			/* sometimes a fraction or an exponent, at a random place */
+			seed = seed * UINT64CONST(6364136223846793005) + UINT64CONST(1442695040888963407);
+			if (k % 5 == 2)
+				n += snprintf(buf + n, sizeof(buf) - n, ".%u", (unsigned) (seed >> 40) % 1000);
+			else if (k % 5 == 4)
+				n += snprintf(buf + n, sizeof(buf) - n, "e%d", (int) ((seed >> 40) % 40) - 20);
+			buf[n] = '\0';
+			CheckNumberLikeStrtod(buf);
+		}
+		/* all nines and a one with zeros: the edges of each length */
+		memset(buf, '9', digits);
+		buf[digits] = '\0';
+		CheckNumberLikeStrtod(buf);
+		buf[0] = '1';
+		memset(buf + 1, '0', digits - 1);
+		CheckNumberLikeStrtod(buf);
+	}
+}
+
 /* JavaScript truthiness. */
 static void
 TestTruthy(void)
@@ -2336,6 +2417,7 @@ main(int argc, char **argv)
 	TestObjectGet();
 	TestStrings();
 	TestNumbers();
+	TestNumbersLikeStrtod();
 	TestTruthy();
 	TestTextForPostgres();
 	TestFuzz(fuzz_rounds);
