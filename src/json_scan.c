@@ -1003,24 +1003,20 @@ JsonSkipValue(const char *p, const char *end, JsonSpan *out)
 	return p;
 }
 
-/* Starts walking the members or elements of a validated container span. */
+/* JsonIterInit for a container without recorded children: walk its text. */
 void
-JsonIterInit(JsonIter *it, const JsonSpan *container)
+JsonIterInitText(JsonIter *it, const JsonSpan *container)
 {
 	bool		usable = container != NULL && container->start != NULL &&
 		container->len >= 2 &&
 		(container->kind == JSON_KIND_OBJECT ||
 		 container->kind == JSON_KIND_ARRAY);
-	const JsonNode *n = usable ? container->node : NULL;
 
+	it->outline = false;
 	it->is_object = usable && container->kind == JSON_KIND_OBJECT;
 	it->done = !usable;
 	it->pos = usable ? container->start + 1 : NULL;
 	it->end = usable ? container->start + container->len : NULL;
-	/* recorded children follow their container's node */
-	it->outline = n != NULL && (n->flags & JSON_NODE_RECORDED) != 0;
-	it->node = it->outline ? n + 1 : NULL;
-	it->stop = it->outline ? n + n->skip : NULL;
 }
 
 /* JsonIterNext over the text: skips to the next member or element. */

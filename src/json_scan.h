@@ -144,8 +144,27 @@ extern bool JsonScanValue(JsonScanner *s, JsonSpan *out);
 extern bool JsonScanAtEnd(JsonScanner *s);
 
 
-/* Starts walking a validated object or array span. */
-extern void JsonIterInit(JsonIter *it, const JsonSpan *container);
+extern void JsonIterInitText(JsonIter *it, const JsonSpan *container);
+
+/*
+ * Starts walking a validated object or array span. Inline: events and their
+ * data are outline nodes, whose recorded children follow the node (only
+ * containers the scanner walked are marked JSON_NODE_RECORDED).
+ */
+static inline void
+JsonIterInit(JsonIter *it, const JsonSpan *container)
+{
+	const JsonNode *n = container != NULL ? container->node : NULL;
+
+	if (n != NULL && (n->flags & JSON_NODE_RECORDED) != 0)
+	{
+		it->outline = true;
+		it->node = n + 1;
+		it->stop = n + n->skip;
+		return;
+	}
+	JsonIterInitText(it, container);
+}
 
 /* JsonIterNext's walk over the text, for containers without recorded children. */
 extern bool JsonIterNextText(JsonIter *it, JsonSpan *key, JsonSpan *value);
