@@ -39,18 +39,16 @@ ObjectGetTwo(const JsonSpan *object, const char *name1, JsonSpan *value1,
 			 const char *name2, JsonSpan *value2)
 {
 	JsonIter	it;
-	JsonSpan	key;
-	JsonSpan	value;
 
 	memset(value1, 0, sizeof(*value1));
 	memset(value2, 0, sizeof(*value2));
 	JsonIterInit(&it, object);
-	while (JsonIterNext(&it, &key, &value))
+	while (JsonIterNext(&it, NULL, NULL))
 	{
-		if (JsonStringEquals(&key, name1))
-			*value1 = value;
-		else if (JsonStringEquals(&key, name2))
-			*value2 = value;
+		if (JsonIterKeyEquals(&it, name1))
+			JsonIterValue(&it, value1);
+		else if (JsonIterKeyEquals(&it, name2))
+			JsonIterValue(&it, value2);
 	}
 }
 
@@ -128,7 +126,6 @@ static void
 ReadIncremental(const JsonSpan *data, EventInfo *info)
 {
 	JsonIter	it;
-	JsonSpan	key;
 	JsonSpan	value;
 	bool		have_source = false;
 	double		d;
@@ -136,11 +133,12 @@ ReadIncremental(const JsonSpan *data, EventInfo *info)
 	if (data->kind != JSON_KIND_OBJECT)
 		return;
 	JsonIterInit(&it, data);
-	while (JsonIterNext(&it, &key, &value))
+	while (JsonIterNext(&it, NULL, NULL))
 	{
-		if (!have_source && JsonStringEquals(&key, "source"))
+		if (!have_source && JsonIterKeyEquals(&it, "source"))
 		{
 			have_source = true;
+			JsonIterValue(&it, &value);
 			if (value.kind != JSON_KIND_NUMBER)
 				break;
 			d = JsonNumberValue(&value);
@@ -150,8 +148,9 @@ ReadIncremental(const JsonSpan *data, EventInfo *info)
 			if (info->source != SOURCE_MOUSE_INTERACTION || info->interaction >= 0)
 				break;
 		}
-		else if (info->interaction < 0 && JsonStringEquals(&key, "type"))
+		else if (info->interaction < 0 && JsonIterKeyEquals(&it, "type"))
 		{
+			JsonIterValue(&it, &value);
 			if (value.kind == JSON_KIND_NUMBER)
 			{
 				d = JsonNumberValue(&value);
@@ -190,8 +189,6 @@ void
 EventRead(const JsonSpan *text, int index, EventInfo *info)
 {
 	JsonIter	it;
-	JsonSpan	key;
-	JsonSpan	value;
 	JsonSpan	type = {0};
 	JsonSpan	timestamp = {0};
 	JsonSpan	data = {0};
@@ -209,14 +206,14 @@ EventRead(const JsonSpan *text, int index, EventInfo *info)
 
 	/* One walk over the members; later duplicates win, as in JSON.parse. */
 	JsonIterInit(&it, text);
-	while (JsonIterNext(&it, &key, &value))
+	while (JsonIterNext(&it, NULL, NULL))
 	{
-		if (JsonStringEquals(&key, "type"))
-			type = value;
-		else if (JsonStringEquals(&key, "timestamp"))
-			timestamp = value;
-		else if (JsonStringEquals(&key, "data"))
-			data = value;
+		if (JsonIterKeyEquals(&it, "type"))
+			JsonIterValue(&it, &type);
+		else if (JsonIterKeyEquals(&it, "timestamp"))
+			JsonIterValue(&it, &timestamp);
+		else if (JsonIterKeyEquals(&it, "data"))
+			JsonIterValue(&it, &data);
 	}
 
 	if (type.kind != JSON_KIND_NUMBER)

@@ -1057,6 +1057,8 @@ JsonIterNextText(JsonIter *it, JsonSpan *key, JsonSpan *value)
 		goto finished;			/* no progress possible: stop, never spin */
 
 	it->pos = p;
+	it->key = k;
+	it->value = v;
 	if (key != NULL)
 		*key = k;
 	if (value != NULL)
@@ -1241,6 +1243,17 @@ JsonStringEqualsLen(const JsonSpan *str, const char *lit, size_t litlen)
 	return JsonStringMatch(str, lit, litlen, false);
 }
 
+/* Does the key of an outline node decode to exactly lit[0..litlen)? */
+bool
+JsonNodeKeyEqualsLen(const JsonNode *node, const char *lit, size_t litlen)
+{
+	JsonSpan	key = {node->key, node->key_len,
+		node->key != NULL ? JSON_KIND_STRING : JSON_KIND_NONE,
+	(node->flags & JSON_NODE_KEY_ESCAPES) != 0, NULL};
+
+	return JsonStringMatch(&key, lit, litlen, false);
+}
+
 /* Does the string span's decoded text start with `prefix`? */
 bool
 JsonStringHasPrefix(const JsonSpan *str, const char *prefix)
@@ -1253,20 +1266,18 @@ bool
 JsonObjectGet(const JsonSpan *object, const char *name, JsonSpan *value)
 {
 	JsonIter	it;
-	JsonSpan	k;
-	JsonSpan	v;
 	size_t		namelen = strlen(name);
 	bool		found = false;
 
 	if (object == NULL || object->kind != JSON_KIND_OBJECT)
 		return false;
 	JsonIterInit(&it, object);
-	while (JsonIterNext(&it, &k, &v))
+	while (JsonIterNext(&it, NULL, NULL))
 	{
 		/* keep going after a match: JSON.parse lets the last duplicate win */
-		if (JsonStringMatch(&k, name, namelen, false))
+		if (JsonIterKeyEqualsLen(&it, name, namelen))
 		{
-			*value = v;
+			JsonIterValue(&it, value);
 			found = true;
 		}
 	}

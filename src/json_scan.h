@@ -106,6 +106,9 @@ typedef struct JsonIter
 	const char *end;			/* one past the closing bracket */
 	const JsonNode *node;		/* outline mode: the next child */
 	const JsonNode *stop;		/* outline mode: the node after the last child */
+	const JsonNode *member;		/* outline mode: the child returned last */
+	JsonSpan	key;			/* text mode: the member returned last */
+	JsonSpan	value;
 	bool		outline;		/* walking recorded nodes, not the text */
 	bool		is_object;
 	bool		done;
@@ -199,8 +202,30 @@ JsonIterNext(JsonIter *it, JsonSpan *key, JsonSpan *value)
 		value->has_escapes = (n->flags & JSON_NODE_ESCAPES) != 0;
 		value->node = n;
 	}
+	it->member = n;
 	it->node = n + n->skip;
 	return true;
+}
+
+/*
+ * The value of the member or element JsonIterNext returned last, for
+ * callers that passed it no value span as they want only a few members'.
+ */
+static inline void
+JsonIterValue(const JsonIter *it, JsonSpan *value)
+{
+	const JsonNode *m = it->member;
+
+	if (!it->outline)
+	{
+		*value = it->value;
+		return;
+	}
+	value->start = m->start;
+	value->len = m->len;
+	value->kind = (JsonKind) m->kind;
+	value->has_escapes = (m->flags & JSON_NODE_ESCAPES) != 0;
+	value->node = m;
 }
 
 /* Finds the last member named `name` of a validated object (JSON.parse keeps the last). */
@@ -223,6 +248,37 @@ JsonStringEquals(const JsonSpan *str, const char *lit)
 		!str->has_escapes)
 		return str->len == n + 2 && memcmp(str->start + 1, lit, n) == 0;
 	return JsonStringEqualsLen(str, lit, n);
+}
+
+extern bool JsonNodeKeyEqualsLen(const JsonNode *node, const char *lit, size_t litlen);
+
+/*
+ * Is the key of the member JsonIterNext returned last lit[0..litlen)
+ * (escapes honoured)? As JsonStringEquals on that key, for callers that
+ * look up a few names while walking an object: a recorded key is compared
+ * where it lies in its node, not copied out into a span for each member.
+ */
+static inline bool
+JsonIterKeyEqualsLen(const JsonIter *it, const char *lit, size_t litlen)
+{
+	const JsonNode *m = it->member;
+
+	if (!it->outline)
+		return JsonStringEqualsLen(&it->key, lit, litlen);
+	if ((m->flags & JSON_NODE_KEY_ESCAPES) == 0)
+		return m->key_len == litlen + 2 && memcmp(m->key + 1, lit, litlen) == 0;
+	return JsonNodeKeyEqualsLen(m, lit, litlen);
+}
+
+/* JsonIterKeyEqualsLen for a literal, whose length is a constant. */
+static inline bool
+JsonIterKeyEquals(const JsonIter *it, const char *lit)
+{
+	size_t		n = strlen(lit);
+
+	if (!it->outline && it->key.kind == JSON_KIND_STRING && !it->key.has_escapes)
+		return it->key.len == n + 2 && memcmp(it->key.start + 1, lit, n) == 0;
+	return JsonIterKeyEqualsLen(it, lit, n);
 }
 
 /* Does the string span's decoded text start with `prefix`? */
