@@ -147,23 +147,61 @@ extern bool JsonScanValue(JsonScanner *s, JsonSpan *out);
 extern bool JsonScanAtEnd(JsonScanner *s);
 
 
-extern void JsonIterInitText(JsonIter *it, const JsonSpan *container);
-
 /*
- * Starts walking a validated object or array span. Inline: events and their
- * data are outline nodes, whose recorded children follow the node (only
- * containers the scanner walked are marked JSON_NODE_RECORDED).
+ * The recorded children of an outline container: nodes from *first up to
+ * *stop, each the next's skip before it. False when the span has none
+ * (JsonIter walks its text then). Only containers the scanner walked are
+ * marked JSON_NODE_RECORDED.
  */
-static inline void
-JsonIterInit(JsonIter *it, const JsonSpan *container)
+static inline bool
+JsonNodeChildren(const JsonSpan *container, const JsonNode **first, const JsonNode **stop)
 {
 	const JsonNode *n = container != NULL ? container->node : NULL;
 
-	if (n != NULL && (n->flags & JSON_NODE_RECORDED) != 0)
+	if (n == NULL || (n->flags & JSON_NODE_RECORDED) == 0)
+		return false;
+	*first = n + 1;
+	*stop = n + n->skip;
+	return true;
+}
+
+/* The span of an outline node's value, as JsonIterNext gives it. */
+static inline void
+JsonNodeValue(const JsonNode *n, JsonSpan *value)
+{
+	value->start = n->start;
+	value->len = n->len;
+	value->kind = (JsonKind) n->kind;
+	value->has_escapes = (n->flags & JSON_NODE_ESCAPES) != 0;
+	value->node = n;
+}
+
+extern bool JsonNodeKeyEqualsLen(const JsonNode *node, const char *lit, size_t litlen);
+
+/*
+ * Does an outline node's key decode to exactly lit[0..litlen)? Compared
+ * where it lies, length first; escaped keys are decoded.
+ */
+static inline bool
+JsonNodeKeyEqualsLit(const JsonNode *n, const char *lit, size_t litlen)
+{
+	if ((n->flags & JSON_NODE_KEY_ESCAPES) == 0)
+		return n->key_len == litlen + 2 && memcmp(n->key + 1, lit, litlen) == 0;
+	return JsonNodeKeyEqualsLen(n, lit, litlen);
+}
+
+/* JsonNodeKeyEqualsLit for a literal, whose length is a constant. */
+#define JsonNodeKeyEquals(n, lit) JsonNodeKeyEqualsLit(n, lit, strlen(lit))
+
+extern void JsonIterInitText(JsonIter *it, const JsonSpan *container);
+
+/* Starts walking a validated object or array span. Inline for outline nodes. */
+static inline void
+JsonIterInit(JsonIter *it, const JsonSpan *container)
+{
+	if (JsonNodeChildren(container, &it->node, &it->stop))
 	{
 		it->outline = true;
-		it->node = n + 1;
-		it->stop = n + n->skip;
 		return;
 	}
 	JsonIterInitText(it, container);
@@ -195,13 +233,7 @@ JsonIterNext(JsonIter *it, JsonSpan *key, JsonSpan *value)
 		key->node = NULL;
 	}
 	if (value != NULL)
-	{
-		value->start = n->start;
-		value->len = n->len;
-		value->kind = (JsonKind) n->kind;
-		value->has_escapes = (n->flags & JSON_NODE_ESCAPES) != 0;
-		value->node = n;
-	}
+		JsonNodeValue(n, value);
 	it->member = n;
 	it->node = n + n->skip;
 	return true;
@@ -214,18 +246,10 @@ JsonIterNext(JsonIter *it, JsonSpan *key, JsonSpan *value)
 static inline void
 JsonIterValue(const JsonIter *it, JsonSpan *value)
 {
-	const JsonNode *m = it->member;
-
-	if (!it->outline)
-	{
+	if (it->outline)
+		JsonNodeValue(it->member, value);
+	else
 		*value = it->value;
-		return;
-	}
-	value->start = m->start;
-	value->len = m->len;
-	value->kind = (JsonKind) m->kind;
-	value->has_escapes = (m->flags & JSON_NODE_ESCAPES) != 0;
-	value->node = m;
 }
 
 /* Finds the last member named `name` of a validated object (JSON.parse keeps the last). */
@@ -250,8 +274,6 @@ JsonStringEquals(const JsonSpan *str, const char *lit)
 	return JsonStringEqualsLen(str, lit, n);
 }
 
-extern bool JsonNodeKeyEqualsLen(const JsonNode *node, const char *lit, size_t litlen);
-
 /*
  * Is the key of the member JsonIterNext returned last lit[0..litlen)
  * (escapes honoured)? As JsonStringEquals on that key, for callers that
@@ -261,13 +283,9 @@ extern bool JsonNodeKeyEqualsLen(const JsonNode *node, const char *lit, size_t l
 static inline bool
 JsonIterKeyEqualsLen(const JsonIter *it, const char *lit, size_t litlen)
 {
-	const JsonNode *m = it->member;
-
-	if (!it->outline)
-		return JsonStringEqualsLen(&it->key, lit, litlen);
-	if ((m->flags & JSON_NODE_KEY_ESCAPES) == 0)
-		return m->key_len == litlen + 2 && memcmp(m->key + 1, lit, litlen) == 0;
-	return JsonNodeKeyEqualsLen(m, lit, litlen);
+	if (it->outline)
+		return JsonNodeKeyEqualsLit(it->member, lit, litlen);
+	return JsonStringEqualsLen(&it->key, lit, litlen);
 }
 
 /* JsonIterKeyEqualsLen for a literal, whose length is a constant. */
