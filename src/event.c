@@ -216,25 +216,6 @@ ReadIncremental(const JsonSpan *data, EventInfo *info)
 		info->interaction = -1;
 }
 
-bool
-EventIsInteraction(int source)
-{
-	switch (source)
-	{
-		case SOURCE_MOUSE_MOVE:
-		case SOURCE_MOUSE_INTERACTION:
-		case SOURCE_SCROLL:
-		case SOURCE_VIEWPORT_RESIZE:
-		case SOURCE_INPUT:
-		case SOURCE_TOUCH_MOVE:
-		case SOURCE_MEDIA_INTERACTION:
-		case SOURCE_DRAG:
-			return true;
-		default:
-			return false;
-	}
-}
-
 /*
  * The event's members type, timestamp and data; kind NONE when absent,
  * later duplicates win, as in JSON.parse. This walks the text, for events

@@ -1360,17 +1360,20 @@ JsonLoad8(const char *p)
 	return v;
 }
 
-/* Are the 8 characters of JsonLoad8's word all ASCII digits? */
-static inline bool
-JsonIs8Digits(uint64 v)
+/* Zero when the 8 characters of JsonLoad8's word are all ASCII digits. */
+static inline uint64
+JsonNon8Digits(uint64 v)
 {
 	/* a byte's own high nibble must be 3, and stay 3 when 6 is added */
 	return ((v & UINT64CONST(0xF0F0F0F0F0F0F0F0)) |
-			(((v + UINT64CONST(0x0606060606060606)) & UINT64CONST(0xF0F0F0F0F0F0F0F0)) >> 4)) ==
+			(((v + UINT64CONST(0x0606060606060606)) & UINT64CONST(0xF0F0F0F0F0F0F0F0)) >> 4)) ^
 		UINT64CONST(0x3333333333333333);
 }
 
-/* The value of 8 digits (JsonIs8Digits), pairs, then quads, then all. */
+/*
+ * The value of 8 digits (JsonNon8Digits), pairs, then quads, then all;
+ * zero bytes count as leading zeros.
+ */
 static inline uint64
 JsonValue8Digits(uint64 v)
 {
@@ -1381,15 +1384,13 @@ JsonValue8Digits(uint64 v)
 
 /*
  * The digits [p, end) as an integer that a double holds exactly (at most 16
- * digits, at most 2^53); false for anything else. Eight digits at a time:
- * a 13-digit millisecond timestamp is two words, the second the word that
- * ends the span with the digits before it replaced by '0's.
+ * digits, at most 2^53); false for anything else. From 8 digits on, a word
+ * at each end covers them all: the last 8 digits, and the first n - 8 moved
+ * to the word's end (a 13-digit millisecond timestamp is two words).
  */
 static inline bool
 JsonExactInteger(const char *p, const char *end, uint64 *value)
 {
-	static const uint64 pow10[9] = {1, 10, 100, 1000, 10000, 100000, 1000000,
-	10000000, 100000000};
 	size_t		n = end - p;
 	uint64		acc = 0;
 
@@ -1409,22 +1410,13 @@ JsonExactInteger(const char *p, const char *end, uint64 *value)
 	else
 	{
 		uint64		head = JsonLoad8(p);
-		size_t		rest = n - 8;
+		uint64		tail = JsonLoad8(end - 8);
 
-		if (!JsonIs8Digits(head))
+		if ((JsonNon8Digits(head) | JsonNon8Digits(tail)) != 0)
 			return false;
-		acc = JsonValue8Digits(head);
-		if (rest > 0)
-		{
-			/* the low bytes of the last word that belong to head */
-			uint64		seen = (UINT64CONST(1) << (8 * (8 - rest))) - 1;
-			uint64		tail = (JsonLoad8(end - 8) & ~seen) |
-				(UINT64CONST(0x3030303030303030) & seen);
-
-			if (!JsonIs8Digits(tail))
-				return false;
-			acc = acc * pow10[rest] + JsonValue8Digits(tail);
-		}
+		acc = JsonValue8Digits(tail);
+		if (n > 8)
+			acc += JsonValue8Digits(head << (8 * (16 - n))) * 100000000;
 	}
 	if (acc > (UINT64CONST(1) << 53))
 		return false;
@@ -1433,21 +1425,21 @@ JsonExactInteger(const char *p, const char *end, uint64 *value)
 }
 
 /*
- * strtod of the number span. Out of line, as its buffer costs every call a
+ * strtod of the number text. Out of line, as its buffer costs every call a
  * stack frame and canary.
  */
 static pg_noinline double
-JsonNumberStrtod(const JsonSpan *num)
+JsonNumberStrtod(const char *start, size_t len)
 {
 	char		stackbuf[64];
 	char	   *tmp = stackbuf;
 	double		v;
 
 	/* strtod needs a terminator, and the span is not followed by one */
-	if (num->len >= sizeof(stackbuf))
-		tmp = palloc(num->len + 1);
-	memcpy(tmp, num->start, num->len);
-	tmp[num->len] = '\0';
+	if (len >= sizeof(stackbuf))
+		tmp = palloc(len + 1);
+	memcpy(tmp, start, len);
+	tmp[len] = '\0';
 	/* LC_NUMERIC is always "C" in the backend, so '.' is the decimal point */
 	v = strtod(tmp, NULL);
 	if (tmp != stackbuf)
@@ -1455,28 +1447,21 @@ JsonNumberStrtod(const JsonSpan *num)
 	return v;
 }
 
-/*
- * JsonNumberValue past its inline one-digit case; NaN for a span that is
- * not a number, so a mistaken call cannot pass for a real 0.
- */
+/* JsonNumberValue of a number span's text [start, start + len), len > 0. */
 double
-JsonNumberValueText(const JsonSpan *num)
+JsonNumberValueText(const char *start, size_t len)
 {
-	bool		negative;
+	bool		negative = start[0] == '-';
 	uint64		acc;
 
-	if (num == NULL || num->kind != JSON_KIND_NUMBER || num->start == NULL ||
-		num->len == 0)
-		return NAN;
 	/*
 	 * Plain integers that are exact in a double (every millisecond
 	 * timestamp) are converted here, strtod is several times slower; the
 	 * double is the same, as both are exact.
 	 */
-	negative = num->start[0] == '-';
-	if (JsonExactInteger(num->start + negative, num->start + num->len, &acc))
+	if (JsonExactInteger(start + negative, start + len, &acc))
 		return negative ? -(double) acc : (double) acc;
-	return JsonNumberStrtod(num);
+	return JsonNumberStrtod(start, len);
 }
 
 /* JavaScript truthiness: false for null, false, 0, -0 and "". */

@@ -32,6 +32,8 @@
 #endif
 #include "lib/stringinfo.h"
 
+#include <math.h>
+
 /* Deepest nesting accepted; rrweb's recursive serializer dies far earlier. */
 #define JSON_MAX_DEPTH 10000
 
@@ -311,20 +313,22 @@ extern void JsonStringDecode(const JsonSpan *str, StringInfo out);
 /* Number of characters (code points) of the decoded string. */
 extern size_t JsonStringCharCount(const JsonSpan *str);
 
-extern double JsonNumberValueText(const JsonSpan *num);
+extern double JsonNumberValueText(const char *start, size_t len);
 
 /*
  * The number span as a double (may be +-Inf for 1e400); NaN for a span
- * that is not a number. Inline for one digit, as event types and sources
- * are read at every event.
+ * that is not a number, so a mistaken call cannot pass for a real 0.
+ * Inline for one digit, as event types and sources are read at every event.
  */
 static inline double
 JsonNumberValue(const JsonSpan *num)
 {
-	if (num != NULL && num->kind == JSON_KIND_NUMBER && num->len == 1 &&
-		num->start != NULL && (unsigned) (num->start[0] - '0') <= 9)
+	if (num == NULL || num->kind != JSON_KIND_NUMBER || num->start == NULL ||
+		num->len == 0)
+		return NAN;
+	if (num->len == 1 && (unsigned) (num->start[0] - '0') <= 9)
 		return num->start[0] - '0';
-	return JsonNumberValueText(num);
+	return JsonNumberValueText(num->start, num->len);
 }
 
 /* JavaScript truthiness of a value: false for null, false, 0, -0 and "". */
