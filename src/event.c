@@ -3,8 +3,6 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 
@@ -254,7 +252,13 @@ EventMembers(const JsonSpan *text, JsonSpan *type, JsonSpan *timestamp, JsonSpan
 
 	if (!JsonNodeChildren(text, &n, &stop))
 	{
-		EventMembersText(text, type, timestamp, data);
+		/* copies: EventRead's spans then never leave registers */
+		JsonSpan	found[3] = {{0}};
+
+		EventMembersText(text, &found[0], &found[1], &found[2]);
+		*type = found[0];
+		*timestamp = found[1];
+		*data = found[2];
 		return;
 	}
 	for (; n < stop; n += n->skip)
@@ -321,9 +325,11 @@ EventRead(const JsonSpan *text, int index, EventInfo *info)
 		EventFieldError(index, "data", "is missing");
 
 	ts = JsonNumberValue(&timestamp);
-	if (!isfinite(ts) || !(ts >= 0.0) || ts >= MAX_SAFE_TIMESTAMP)
+	/* false for NaN too; infinities are outside */
+	if (!(ts >= 0.0 && ts < MAX_SAFE_TIMESTAMP))
 		EventFieldError(index, "timestamp", "must be a finite number in [0, 2^53)");
-	info->timestamp = (int64) floor(ts);
+	/* the floor: truncation, as ts >= 0 */
+	info->timestamp = (int64) ts;
 
 	type_value = JsonNumberValue(&type);
 	if (type_value == 2.0)
