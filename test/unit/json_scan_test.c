@@ -287,6 +287,44 @@ WalkCheck(const JsonSpan *v, int depth)
  * keys and flags the text walk yields, and record every container above
  * `depth` (level is the nesting level of a and b, the root being 0).
  */
+/*
+ * JsonIterKeyEquals*, JsonIterValue and (outline) JsonNodeKeyEquals on the
+ * member the iterator returned last agree with JsonStringEquals on its key
+ * and with its value: for the decoded key, a prefix of it, one byte longer,
+ * and the literals ingest looks for.
+ */
+static void
+IterMemberSame(const JsonIter *it, const JsonSpan *key, const JsonSpan *value)
+{
+	static const char *const names[] = {"type", "timestamp", "data", "source", "", "\"", "t"};
+	JsonSpan	v = NO_SPAN;
+
+	JsonIterValue(it, &v);
+	CHECK(v.start == value->start && v.len == value->len && v.kind == value->kind &&
+		  v.has_escapes == value->has_escapes && v.node == value->node);
+	if (key->kind == JSON_KIND_STRING)
+	{
+		StringInfoData name;
+
+		initStringInfo(&name);
+		JsonStringDecode(key, &name);
+		CHECK(JsonIterKeyEqualsLen(it, name.data, name.len));
+		if (name.len > 0)
+			CHECK(!JsonIterKeyEqualsLen(it, name.data, name.len - 1));
+		appendStringInfoChar(&name, 'x');
+		CHECK(!JsonIterKeyEqualsLen(it, name.data, name.len));
+		pfree(name.data);
+	}
+	for (int i = 0; i < lengthof(names); i++)
+	{
+		bool		want = JsonStringEquals(key, names[i]);
+
+		CHECK(JsonIterKeyEquals(it, names[i]) == want);
+		if (it->outline)
+			CHECK(JsonNodeKeyEquals(it->member, names[i]) == want);
+	}
+}
+
 static void
 OutlineSame(const JsonSpan *a, const JsonSpan *b, int level, int depth, bool recorded)
 {
@@ -327,6 +365,8 @@ OutlineSame(const JsonSpan *a, const JsonSpan *b, int level, int depth, bool rec
 			break;
 		CHECK(ka.start == kb.start && ka.len == kb.len && ka.kind == kb.kind &&
 			  ka.has_escapes == kb.has_escapes);
+		IterMemberSame(&ia, &ka, &ea);
+		IterMemberSame(&ib, &kb, &eb);
 		OutlineSame(&ea, &eb, level + 1, depth, recorded && level < depth);
 	} while (more);
 	CHECK(!JsonIterNext(&ib, &kb, &eb));	/* done stays done */
@@ -400,6 +440,7 @@ TestOutline(void)
 		"{\"type\":5,\"data\":{\"tag\":\"dozor:url\",\"payload\":{\"url\":\"https://a/\",\"pathname\":\"/\"}},\"timestamp\":2}],"
 		"\"metadata\":{\"url\":\"u\",\"userIdentity\":{\"userId\":\"x\",\"traits\":{\"a\":[1,{\"b\":2}]}}}}",
 		"{\"t\\u0079pe\":1,\"type\":2,\"type\":[3],\"\\\"\":{\"\":{}}}",
+		"[{\"\\u0074ype\":3,\"tim\\u0065stamp\":1,\"d\\u0061ta\":{\"sourc\\u0065\":2,\"typ\\u0065\":4}}]",
 		"[[[[[[[[[[[[1]]]]]]]]]]]]", "[{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":1}}}}}}}}]",
 		"{\"a\":\"x\\\\\",\"b\":\"\\\"}\",\"c\":\"]\"}", "[\"\\ud83d\",\"\\u0000\",true,false,-0.5e+3]",
 		"{\"a\":1,}", "[1 2]", "{\"a\" 1}", "[{\"a\":[1,2,{\"b\":]}]", "{\"a\":[1,2,3", "[1,2,3]x",
