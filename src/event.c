@@ -3,8 +3,6 @@
  */
 #include "postgres.h"
 
-#include <math.h>
-
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 
@@ -39,18 +37,16 @@ ObjectGetTwo(const JsonSpan *object, const char *name1, JsonSpan *value1,
 			 const char *name2, JsonSpan *value2)
 {
 	JsonIter	it;
-	JsonSpan	key;
-	JsonSpan	value;
 
 	memset(value1, 0, sizeof(*value1));
 	memset(value2, 0, sizeof(*value2));
 	JsonIterInit(&it, object);
-	while (JsonIterNext(&it, &key, &value))
+	while (JsonIterNext(&it, NULL, NULL))
 	{
-		if (JsonStringEquals(&key, name1))
-			*value1 = value;
-		else if (JsonStringEquals(&key, name2))
-			*value2 = value;
+		if (JsonIterKeyEquals(&it, name1))
+			JsonIterValue(&it, value1);
+		else if (JsonIterKeyEquals(&it, name2))
+			JsonIterValue(&it, value2);
 	}
 }
 
@@ -117,48 +113,99 @@ ClassifyPlugin(const JsonSpan *data, EventInfo *info)
 	}
 }
 
+/* An IncrementalSnapshot field rrweb writes as a small integer, else -1. */
+static inline int
+SmallInteger(const JsonSpan *value)
+{
+	double		d;
+
+	if (value->kind != JSON_KIND_NUMBER)
+		return -1;
+	d = JsonNumberValue(value);
+	return d >= 0 && d <= 64 && d == (int) d ? (int) d : -1;
+}
+
+typedef enum IncrementalKey
+{
+	KEY_OTHER,
+	KEY_SOURCE,
+	KEY_TYPE
+} IncrementalKey;
+
+/*
+ * Folds a member of an IncrementalSnapshot's data named source or type
+ * into info (ReadIncremental). False once nothing more is wanted.
+ */
+static inline bool
+IncrementalMember(IncrementalKey key, const JsonSpan *value, bool *have_source, EventInfo *info)
+{
+	if (key == KEY_SOURCE && !*have_source)
+	{
+		*have_source = true;
+		info->source = SmallInteger(value);
+		return info->source == SOURCE_MOUSE_INTERACTION && info->interaction < 0;
+	}
+	if (key == KEY_TYPE && info->interaction < 0)
+	{
+		info->interaction = SmallInteger(value);
+		return !*have_source;
+	}
+	return true;
+}
+
+/* ReadIncremental's walk over the text, for data without recorded members. */
+static pg_noinline void
+ReadIncrementalText(const JsonSpan *data, EventInfo *info)
+{
+	JsonIter	it;
+	JsonSpan	value;
+	bool		have_source = false;
+
+	JsonIterInit(&it, data);
+	while (JsonIterNext(&it, NULL, NULL))
+	{
+		IncrementalKey key = JsonIterKeyEquals(&it, "source") ? KEY_SOURCE :
+			JsonIterKeyEquals(&it, "type") ? KEY_TYPE : KEY_OTHER;
+
+		if (key == KEY_OTHER)
+			continue;
+		JsonIterValue(&it, &value);
+		if (!IncrementalMember(key, &value, &have_source, info))
+			break;
+	}
+}
+
 /*
  * Reads data.source (and data.type of a MouseInteraction) of an
  * IncrementalSnapshot. Unlike everywhere else this takes the first
  * occurrence and stops early: rrweb writes "source" first, and walking the
  * rest would skip over a Mutation's whole DOM diff a second time. Only the
- * activity counters depend on it, never stored bytes or feeds.
+ * activity counters depend on it, never stored bytes or feeds. Ingest's
+ * data objects have recorded members, walked here as nodes.
  */
-static void
+static inline void
 ReadIncremental(const JsonSpan *data, EventInfo *info)
 {
-	JsonIter	it;
-	JsonSpan	key;
+	const JsonNode *n;
+	const JsonNode *stop;
 	JsonSpan	value;
 	bool		have_source = false;
-	double		d;
 
 	if (data->kind != JSON_KIND_OBJECT)
 		return;
-	JsonIterInit(&it, data);
-	while (JsonIterNext(&it, &key, &value))
+	if (!JsonNodeChildren(data, &n, &stop))
+		ReadIncrementalText(data, info);
+	else
 	{
-		if (!have_source && JsonStringEquals(&key, "source"))
+		for (; n < stop; n += n->skip)
 		{
-			have_source = true;
-			if (value.kind != JSON_KIND_NUMBER)
-				break;
-			d = JsonNumberValue(&value);
-			if (!(d >= 0 && d <= 64 && d == (int) d))
-				break;
-			info->source = (int) d;
-			if (info->source != SOURCE_MOUSE_INTERACTION || info->interaction >= 0)
-				break;
-		}
-		else if (info->interaction < 0 && JsonStringEquals(&key, "type"))
-		{
-			if (value.kind == JSON_KIND_NUMBER)
-			{
-				d = JsonNumberValue(&value);
-				if (d >= 0 && d <= 64 && d == (int) d)
-					info->interaction = (int) d;
-			}
-			if (have_source)
+			IncrementalKey key = JsonNodeKeyEquals(n, "source") ? KEY_SOURCE :
+				JsonNodeKeyEquals(n, "type") ? KEY_TYPE : KEY_OTHER;
+
+			if (key == KEY_OTHER)
+				continue;
+			JsonNodeValue(n, &value);
+			if (!IncrementalMember(key, &value, &have_source, info))
 				break;
 		}
 	}
@@ -167,57 +214,108 @@ ReadIncremental(const JsonSpan *data, EventInfo *info)
 		info->interaction = -1;
 }
 
-bool
-EventIsInteraction(int source)
+/*
+ * The event's members type, timestamp and data; kind NONE when absent,
+ * later duplicates win, as in JSON.parse. This walks the text, for events
+ * without an outline (EventMembers has ingest's).
+ */
+static pg_noinline void
+EventMembersText(const JsonSpan *text, JsonSpan *type, JsonSpan *timestamp, JsonSpan *data)
 {
-	switch (source)
+	JsonIter	it;
+
+	JsonIterInit(&it, text);
+	while (JsonIterNext(&it, NULL, NULL))
 	{
-		case SOURCE_MOUSE_MOVE:
-		case SOURCE_MOUSE_INTERACTION:
-		case SOURCE_SCROLL:
-		case SOURCE_VIEWPORT_RESIZE:
-		case SOURCE_INPUT:
-		case SOURCE_TOUCH_MOVE:
-		case SOURCE_MEDIA_INTERACTION:
-		case SOURCE_DRAG:
-			return true;
-		default:
-			return false;
+		if (JsonIterKeyEquals(&it, "type"))
+			JsonIterValue(&it, type);
+		else if (JsonIterKeyEquals(&it, "timestamp"))
+			JsonIterValue(&it, timestamp);
+		else if (JsonIterKeyEquals(&it, "data"))
+			JsonIterValue(&it, data);
 	}
+}
+
+/*
+ * EventMembersText for an event with recorded members (ingest's bodies
+ * have an outline): its nodes are walked here directly, the walk's state
+ * in registers, and each key's length picks the one name it may be.
+ */
+static inline void
+EventMembers(const JsonSpan *text, JsonSpan *type, JsonSpan *timestamp, JsonSpan *data)
+{
+	const JsonNode *n;
+	const JsonNode *stop;
+	const JsonNode *t = NULL;
+	const JsonNode *ts = NULL;
+	const JsonNode *d = NULL;
+
+	if (!JsonNodeChildren(text, &n, &stop))
+	{
+		/* copies: EventRead's spans then never leave registers */
+		JsonSpan	found[3] = {{0}};
+
+		EventMembersText(text, &found[0], &found[1], &found[2]);
+		*type = found[0];
+		*timestamp = found[1];
+		*data = found[2];
+		return;
+	}
+	for (; n < stop; n += n->skip)
+	{
+		if (n->flags & JSON_NODE_KEY_ESCAPES)
+		{
+			/* rare: decode the key to compare it */
+			if (JsonNodeKeyEquals(n, "type"))
+				t = n;
+			else if (JsonNodeKeyEquals(n, "timestamp"))
+				ts = n;
+			else if (JsonNodeKeyEquals(n, "data"))
+				d = n;
+		}
+		else if (n->key_len == sizeof("\"type\"") - 1)
+		{
+			if (memcmp(n->key + 1, "type", 4) == 0)
+				t = n;
+			else if (memcmp(n->key + 1, "data", 4) == 0)
+				d = n;
+		}
+		else if (n->key_len == sizeof("\"timestamp\"") - 1 &&
+				 memcmp(n->key + 1, "timestamp", 9) == 0)
+			ts = n;
+	}
+	if (t != NULL)
+		JsonNodeValue(t, type);
+	if (ts != NULL)
+		JsonNodeValue(ts, timestamp);
+	if (d != NULL)
+		JsonNodeValue(d, data);
 }
 
 void
 EventRead(const JsonSpan *text, int index, EventInfo *info)
 {
-	JsonIter	it;
-	JsonSpan	key;
-	JsonSpan	value;
 	JsonSpan	type = {0};
 	JsonSpan	timestamp = {0};
 	JsonSpan	data = {0};
 	double		ts;
 	double		type_value;
 
-	memset(info, 0, sizeof(*info));
+	/* field by field: a memset of the whole struct costs more */
 	info->text = *text;
+	info->timestamp = 0;
 	info->cls = EVENT_ORDINARY;
+	info->is_marker = false;
+	info->tag = (JsonSpan) {0};
+	info->payload = (JsonSpan) {0};
 	info->source = -1;
 	info->interaction = -1;
+	info->console_level = CONSOLE_LOG;
 
 	if (text->kind != JSON_KIND_OBJECT)
 		EventFieldError(index, "", "must be an object");
 
-	/* One walk over the members; later duplicates win, as in JSON.parse. */
-	JsonIterInit(&it, text);
-	while (JsonIterNext(&it, &key, &value))
-	{
-		if (JsonStringEquals(&key, "type"))
-			type = value;
-		else if (JsonStringEquals(&key, "timestamp"))
-			timestamp = value;
-		else if (JsonStringEquals(&key, "data"))
-			data = value;
-	}
+	EventMembers(text, &type, &timestamp, &data);
 
 	if (type.kind != JSON_KIND_NUMBER)
 		EventFieldError(index, "type", type.kind == JSON_KIND_NONE ? "is missing" : "must be a number");
@@ -227,9 +325,11 @@ EventRead(const JsonSpan *text, int index, EventInfo *info)
 		EventFieldError(index, "data", "is missing");
 
 	ts = JsonNumberValue(&timestamp);
-	if (!isfinite(ts) || !(ts >= 0.0) || ts >= MAX_SAFE_TIMESTAMP)
+	/* false for NaN too; infinities are outside */
+	if (!(ts >= 0.0 && ts < MAX_SAFE_TIMESTAMP))
 		EventFieldError(index, "timestamp", "must be a finite number in [0, 2^53)");
-	info->timestamp = (int64) floor(ts);
+	/* the floor: truncation, as ts >= 0 */
+	info->timestamp = (int64) ts;
 
 	type_value = JsonNumberValue(&type);
 	if (type_value == 2.0)

@@ -59,8 +59,25 @@ typedef enum ConsoleLevel
 	CONSOLE_ERROR				/* error and assert */
 } ConsoleLevel;
 
-/* Is the event a user interaction (counts toward active time)? */
-extern bool EventIsInteraction(int source);
+/* Is the event a user interaction (counts toward active time)? Inline: ingest asks at every event. */
+static inline bool
+EventIsInteraction(int source)
+{
+	switch (source)
+	{
+		case SOURCE_MOUSE_MOVE:
+		case SOURCE_MOUSE_INTERACTION:
+		case SOURCE_SCROLL:
+		case SOURCE_VIEWPORT_RESIZE:
+		case SOURCE_INPUT:
+		case SOURCE_TOUCH_MOVE:
+		case SOURCE_MEDIA_INTERACTION:
+		case SOURCE_DRAG:
+			return true;
+		default:
+			return false;
+	}
+}
 
 #define DOZOR_MARKER_PREFIX "dozor:"
 #define DOZOR_CONSOLE_PLUGIN "rrweb/console@1"

@@ -36,6 +36,7 @@
 #include <string.h>
 
 #include "mb/pg_wchar.h"
+#include "port/pg_bswap.h"
 
 #if defined(__SSE2__) && !defined(JSON_SCAN_NO_SIMD)
 #include <emmintrin.h>
@@ -1002,24 +1003,20 @@ JsonSkipValue(const char *p, const char *end, JsonSpan *out)
 	return p;
 }
 
-/* Starts walking the members or elements of a validated container span. */
+/* JsonIterInit for a container without recorded children: walk its text. */
 void
-JsonIterInit(JsonIter *it, const JsonSpan *container)
+JsonIterInitText(JsonIter *it, const JsonSpan *container)
 {
 	bool		usable = container != NULL && container->start != NULL &&
 		container->len >= 2 &&
 		(container->kind == JSON_KIND_OBJECT ||
 		 container->kind == JSON_KIND_ARRAY);
-	const JsonNode *n = usable ? container->node : NULL;
 
+	it->outline = false;
 	it->is_object = usable && container->kind == JSON_KIND_OBJECT;
 	it->done = !usable;
 	it->pos = usable ? container->start + 1 : NULL;
 	it->end = usable ? container->start + container->len : NULL;
-	/* recorded children follow their container's node */
-	it->outline = n != NULL && (n->flags & JSON_NODE_RECORDED) != 0;
-	it->node = it->outline ? n + 1 : NULL;
-	it->stop = it->outline ? n + n->skip : NULL;
 }
 
 /* JsonIterNext over the text: skips to the next member or element. */
@@ -1060,6 +1057,8 @@ JsonIterNextText(JsonIter *it, JsonSpan *key, JsonSpan *value)
 		goto finished;			/* no progress possible: stop, never spin */
 
 	it->pos = p;
+	it->key = k;
+	it->value = v;
 	if (key != NULL)
 		*key = k;
 	if (value != NULL)
@@ -1244,6 +1243,17 @@ JsonStringEqualsLen(const JsonSpan *str, const char *lit, size_t litlen)
 	return JsonStringMatch(str, lit, litlen, false);
 }
 
+/* Does the key of an outline node decode to exactly lit[0..litlen)? */
+bool
+JsonNodeKeyEqualsLen(const JsonNode *node, const char *lit, size_t litlen)
+{
+	JsonSpan	key = {node->key, node->key_len,
+		node->key != NULL ? JSON_KIND_STRING : JSON_KIND_NONE,
+	(node->flags & JSON_NODE_KEY_ESCAPES) != 0, NULL};
+
+	return JsonStringMatch(&key, lit, litlen, false);
+}
+
 /* Does the string span's decoded text start with `prefix`? */
 bool
 JsonStringHasPrefix(const JsonSpan *str, const char *prefix)
@@ -1256,20 +1266,18 @@ bool
 JsonObjectGet(const JsonSpan *object, const char *name, JsonSpan *value)
 {
 	JsonIter	it;
-	JsonSpan	k;
-	JsonSpan	v;
 	size_t		namelen = strlen(name);
 	bool		found = false;
 
 	if (object == NULL || object->kind != JSON_KIND_OBJECT)
 		return false;
 	JsonIterInit(&it, object);
-	while (JsonIterNext(&it, &k, &v))
+	while (JsonIterNext(&it, NULL, NULL))
 	{
 		/* keep going after a match: JSON.parse lets the last duplicate win */
-		if (JsonStringMatch(&k, name, namelen, false))
+		if (JsonIterKeyEqualsLen(&it, name, namelen))
 		{
-			*value = v;
+			JsonIterValue(&it, value);
 			found = true;
 		}
 	}
@@ -1339,51 +1347,121 @@ JsonStringCharCount(const JsonSpan *str)
 	return count;
 }
 
+/* 8 bytes of text as a word whose lowest byte is the first character. */
+static inline uint64
+JsonLoad8(const char *p)
+{
+	uint64		v;
+
+	memcpy(&v, p, sizeof(v));
+#ifdef WORDS_BIGENDIAN
+	v = pg_bswap64(v);
+#endif
+	return v;
+}
+
+/* Zero when the 8 characters of JsonLoad8's word are all ASCII digits. */
+static inline uint64
+JsonNon8Digits(uint64 v)
+{
+	/* a byte's own high nibble must be 3, and stay 3 when 6 is added */
+	return ((v & UINT64CONST(0xF0F0F0F0F0F0F0F0)) |
+			(((v + UINT64CONST(0x0606060606060606)) & UINT64CONST(0xF0F0F0F0F0F0F0F0)) >> 4)) ^
+		UINT64CONST(0x3333333333333333);
+}
+
 /*
- * The number span as a double; NaN for a span that is not a number, so a
- * mistaken call cannot pass for a real 0.
+ * The value of 8 digits (JsonNon8Digits), pairs, then quads, then all;
+ * zero bytes count as leading zeros.
  */
-double
-JsonNumberValue(const JsonSpan *num)
+static inline uint64
+JsonValue8Digits(uint64 v)
+{
+	v = ((v & UINT64CONST(0x0F0F0F0F0F0F0F0F)) * 2561) >> 8;
+	v = ((v & UINT64CONST(0x00FF00FF00FF00FF)) * 6553601) >> 16;
+	return (uint32) (((v & UINT64CONST(0x0000FFFF0000FFFF)) * UINT64CONST(42949672960001)) >> 32);
+}
+
+/*
+ * The digits [p, end) as an integer that a double holds exactly (at most 16
+ * digits, at most 2^53); false for anything else. From 8 digits on, a word
+ * at each end covers them all: the last 8 digits, and the first n - 8 moved
+ * to the word's end (a 13-digit millisecond timestamp is two words).
+ */
+static inline bool
+JsonExactInteger(const char *p, const char *end, uint64 *value)
+{
+	size_t		n = end - p;
+	uint64		acc = 0;
+
+	if (n == 0 || n > 16)
+		return false;
+	if (n < 8)
+	{
+		for (; p < end; p++)
+		{
+			unsigned	d = (unsigned char) *p - '0';
+
+			if (d > 9)
+				return false;
+			acc = acc * 10 + d;
+		}
+	}
+	else
+	{
+		uint64		head = JsonLoad8(p);
+		uint64		tail = JsonLoad8(end - 8);
+
+		if ((JsonNon8Digits(head) | JsonNon8Digits(tail)) != 0)
+			return false;
+		acc = JsonValue8Digits(tail);
+		if (n > 8)
+			acc += JsonValue8Digits(head << (8 * (16 - n))) * 100000000;
+	}
+	if (acc > (UINT64CONST(1) << 53))
+		return false;
+	*value = acc;
+	return true;
+}
+
+/*
+ * strtod of the number text. Out of line, as its buffer costs every call a
+ * stack frame and canary.
+ */
+static pg_noinline double
+JsonNumberStrtod(const char *start, size_t len)
 {
 	char		stackbuf[64];
 	char	   *tmp = stackbuf;
 	double		v;
 
-	if (num == NULL || num->kind != JSON_KIND_NUMBER || num->start == NULL ||
-		num->len == 0)
-		return NAN;
-	/*
-	 * Plain integers of up to 15 digits (every millisecond timestamp) are
-	 * exact in a double: convert them here, strtod is several times slower.
-	 */
-	if (num->len <= 16)
-	{
-		const char *p = num->start;
-		const char *end = p + num->len;
-		bool		negative = *p == '-';
-		int64		acc = 0;
-
-		if (negative)
-			p++;
-		if (p < end && end - p <= 15)
-		{
-			while (p < end && *p >= '0' && *p <= '9')
-				acc = acc * 10 + (*p++ - '0');
-			if (p == end)
-				return negative ? -(double) acc : (double) acc;
-		}
-	}
 	/* strtod needs a terminator, and the span is not followed by one */
-	if (num->len >= sizeof(stackbuf))
-		tmp = palloc(num->len + 1);
-	memcpy(tmp, num->start, num->len);
-	tmp[num->len] = '\0';
+	if (len >= sizeof(stackbuf))
+		tmp = palloc(len + 1);
+	memcpy(tmp, start, len);
+	tmp[len] = '\0';
 	/* LC_NUMERIC is always "C" in the backend, so '.' is the decimal point */
 	v = strtod(tmp, NULL);
 	if (tmp != stackbuf)
 		pfree(tmp);
 	return v;
+}
+
+/* JsonNumberValue of a number span's text [start, start + len), len > 0. */
+double
+JsonNumberValueText(const char *start, size_t len)
+{
+	bool		negative = start[0] == '-';
+	uint64		acc;
+
+	/*
+	 * Plain integers that are exact in a double (every millisecond
+	 * timestamp) are converted here, strtod is several times slower; the
+	 * double is the same, as both are exact.
+	 */
+	if (JsonExactInteger(start + negative, start + len, &acc))
+		return negative ? -(double) acc : (double) acc;
+	return JsonNumberStrtod(start, len);
 }
 
 /* JavaScript truthiness: false for null, false, 0, -0 and "". */

@@ -32,6 +32,8 @@
 #endif
 #include "lib/stringinfo.h"
 
+#include <math.h>
+
 /* Deepest nesting accepted; rrweb's recursive serializer dies far earlier. */
 #define JSON_MAX_DEPTH 10000
 
@@ -106,6 +108,9 @@ typedef struct JsonIter
 	const char *end;			/* one past the closing bracket */
 	const JsonNode *node;		/* outline mode: the next child */
 	const JsonNode *stop;		/* outline mode: the node after the last child */
+	const JsonNode *member;		/* outline mode: the child returned last */
+	JsonSpan	key;			/* text mode: the member returned last */
+	JsonSpan	value;
 	bool		outline;		/* walking recorded nodes, not the text */
 	bool		is_object;
 	bool		done;
@@ -144,8 +149,65 @@ extern bool JsonScanValue(JsonScanner *s, JsonSpan *out);
 extern bool JsonScanAtEnd(JsonScanner *s);
 
 
-/* Starts walking a validated object or array span. */
-extern void JsonIterInit(JsonIter *it, const JsonSpan *container);
+/*
+ * The recorded children of an outline container: nodes from *first up to
+ * *stop, each the next's skip before it. False when the span has none
+ * (JsonIter walks its text then). Only containers the scanner walked are
+ * marked JSON_NODE_RECORDED.
+ */
+static inline bool
+JsonNodeChildren(const JsonSpan *container, const JsonNode **first, const JsonNode **stop)
+{
+	const JsonNode *n = container != NULL ? container->node : NULL;
+
+	if (n == NULL || (n->flags & JSON_NODE_RECORDED) == 0)
+		return false;
+	*first = n + 1;
+	*stop = n + n->skip;
+	return true;
+}
+
+/* The span of an outline node's value, as JsonIterNext gives it. */
+static inline void
+JsonNodeValue(const JsonNode *n, JsonSpan *value)
+{
+	value->start = n->start;
+	value->len = n->len;
+	value->kind = (JsonKind) n->kind;
+	value->has_escapes = (n->flags & JSON_NODE_ESCAPES) != 0;
+	value->node = n;
+}
+
+extern bool JsonNodeKeyEqualsLen(const JsonNode *node, const char *lit, size_t litlen);
+
+/*
+ * Does an outline node's key decode to exactly lit[0..litlen)? Compared
+ * where it lies, length first; escaped keys are decoded.
+ */
+static inline bool
+JsonNodeKeyEqualsLit(const JsonNode *n, const char *lit, size_t litlen)
+{
+	if ((n->flags & JSON_NODE_KEY_ESCAPES) == 0)
+		return n->key_len == litlen + 2 && memcmp(n->key + 1, lit, litlen) == 0;
+	return JsonNodeKeyEqualsLen(n, lit, litlen);
+}
+
+/* JsonNodeKeyEqualsLit for a literal, whose length is a constant. */
+#define JsonNodeKeyEquals(n, lit) JsonNodeKeyEqualsLit(n, lit, strlen(lit))
+
+extern void JsonIterInitText(JsonIter *it, const JsonSpan *container);
+
+/* Starts walking a validated object or array span. Inline for outline nodes. */
+static inline void
+JsonIterInit(JsonIter *it, const JsonSpan *container)
+{
+	if (JsonNodeChildren(container, &it->node, &it->stop))
+	{
+		it->outline = true;
+		return;
+	}
+	JsonIterInitText(it, container);
+}
 
 /* JsonIterNext's walk over the text, for containers without recorded children. */
 extern bool JsonIterNextText(JsonIter *it, JsonSpan *key, JsonSpan *value);
@@ -173,15 +235,23 @@ JsonIterNext(JsonIter *it, JsonSpan *key, JsonSpan *value)
 		key->node = NULL;
 	}
 	if (value != NULL)
-	{
-		value->start = n->start;
-		value->len = n->len;
-		value->kind = (JsonKind) n->kind;
-		value->has_escapes = (n->flags & JSON_NODE_ESCAPES) != 0;
-		value->node = n;
-	}
+		JsonNodeValue(n, value);
+	it->member = n;
 	it->node = n + n->skip;
 	return true;
+}
+
+/*
+ * The value of the member or element JsonIterNext returned last, for
+ * callers that passed it no value span as they want only a few members'.
+ */
+static inline void
+JsonIterValue(const JsonIter *it, JsonSpan *value)
+{
+	if (it->outline)
+		JsonNodeValue(it->member, value);
+	else
+		*value = it->value;
 }
 
 /* Finds the last member named `name` of a validated object (JSON.parse keeps the last). */
@@ -206,6 +276,31 @@ JsonStringEquals(const JsonSpan *str, const char *lit)
 	return JsonStringEqualsLen(str, lit, n);
 }
 
+/*
+ * Is the key of the member JsonIterNext returned last lit[0..litlen)
+ * (escapes honoured)? As JsonStringEquals on that key, for callers that
+ * look up a few names while walking an object: a recorded key is compared
+ * where it lies in its node, not copied out into a span for each member.
+ */
+static inline bool
+JsonIterKeyEqualsLen(const JsonIter *it, const char *lit, size_t litlen)
+{
+	if (it->outline)
+		return JsonNodeKeyEqualsLit(it->member, lit, litlen);
+	return JsonStringEqualsLen(&it->key, lit, litlen);
+}
+
+/* JsonIterKeyEqualsLen for a literal, whose length is a constant. */
+static inline bool
+JsonIterKeyEquals(const JsonIter *it, const char *lit)
+{
+	size_t		n = strlen(lit);
+
+	if (!it->outline && it->key.kind == JSON_KIND_STRING && !it->key.has_escapes)
+		return it->key.len == n + 2 && memcmp(it->key.start + 1, lit, n) == 0;
+	return JsonIterKeyEqualsLen(it, lit, n);
+}
+
 /* Does the string span's decoded text start with `prefix`? */
 extern bool JsonStringHasPrefix(const JsonSpan *str, const char *prefix);
 
@@ -218,8 +313,23 @@ extern void JsonStringDecode(const JsonSpan *str, StringInfo out);
 /* Number of characters (code points) of the decoded string. */
 extern size_t JsonStringCharCount(const JsonSpan *str);
 
-/* The number span as a double (may be +-Inf for 1e400). */
-extern double JsonNumberValue(const JsonSpan *num);
+extern double JsonNumberValueText(const char *start, size_t len);
+
+/*
+ * The number span as a double (may be +-Inf for 1e400); NaN for a span
+ * that is not a number, so a mistaken call cannot pass for a real 0.
+ * Inline for one digit, as event types and sources are read at every event.
+ */
+static inline double
+JsonNumberValue(const JsonSpan *num)
+{
+	if (num == NULL || num->kind != JSON_KIND_NUMBER || num->start == NULL ||
+		num->len == 0)
+		return NAN;
+	if (num->len == 1 && (unsigned) (num->start[0] - '0') <= 9)
+		return num->start[0] - '0';
+	return JsonNumberValueText(num->start, num->len);
+}
 
 /* JavaScript truthiness of a value: false for null, false, 0, -0 and "". */
 extern bool JsonIsTruthy(const JsonSpan *value);

@@ -287,6 +287,44 @@ WalkCheck(const JsonSpan *v, int depth)
  * keys and flags the text walk yields, and record every container above
  * `depth` (level is the nesting level of a and b, the root being 0).
  */
+/*
+ * JsonIterKeyEquals*, JsonIterValue and (outline) JsonNodeKeyEquals on the
+ * member the iterator returned last agree with JsonStringEquals on its key
+ * and with its value: for the decoded key, a prefix of it, one byte longer,
+ * and the literals ingest looks for.
+ */
+static void
+IterMemberSame(const JsonIter *it, const JsonSpan *key, const JsonSpan *value)
+{
+	static const char *const names[] = {"type", "timestamp", "data", "source", "", "\"", "t"};
+	JsonSpan	v = NO_SPAN;
+
+	JsonIterValue(it, &v);
+	CHECK(v.start == value->start && v.len == value->len && v.kind == value->kind &&
+		  v.has_escapes == value->has_escapes && v.node == value->node);
+	if (key->kind == JSON_KIND_STRING)
+	{
+		StringInfoData name;
+
+		initStringInfo(&name);
+		JsonStringDecode(key, &name);
+		CHECK(JsonIterKeyEqualsLen(it, name.data, name.len));
+		if (name.len > 0)
+			CHECK(!JsonIterKeyEqualsLen(it, name.data, name.len - 1));
+		appendStringInfoChar(&name, 'x');
+		CHECK(!JsonIterKeyEqualsLen(it, name.data, name.len));
+		pfree(name.data);
+	}
+	for (int i = 0; i < lengthof(names); i++)
+	{
+		bool		want = JsonStringEquals(key, names[i]);
+
+		CHECK(JsonIterKeyEquals(it, names[i]) == want);
+		if (it->outline)
+			CHECK(JsonNodeKeyEquals(it->member, names[i]) == want);
+	}
+}
+
 static void
 OutlineSame(const JsonSpan *a, const JsonSpan *b, int level, int depth, bool recorded)
 {
@@ -327,6 +365,8 @@ OutlineSame(const JsonSpan *a, const JsonSpan *b, int level, int depth, bool rec
 			break;
 		CHECK(ka.start == kb.start && ka.len == kb.len && ka.kind == kb.kind &&
 			  ka.has_escapes == kb.has_escapes);
+		IterMemberSame(&ia, &ka, &ea);
+		IterMemberSame(&ib, &kb, &eb);
 		OutlineSame(&ea, &eb, level + 1, depth, recorded && level < depth);
 	} while (more);
 	CHECK(!JsonIterNext(&ib, &kb, &eb));	/* done stays done */
@@ -400,6 +440,7 @@ TestOutline(void)
 		"{\"type\":5,\"data\":{\"tag\":\"dozor:url\",\"payload\":{\"url\":\"https://a/\",\"pathname\":\"/\"}},\"timestamp\":2}],"
 		"\"metadata\":{\"url\":\"u\",\"userIdentity\":{\"userId\":\"x\",\"traits\":{\"a\":[1,{\"b\":2}]}}}}",
 		"{\"t\\u0079pe\":1,\"type\":2,\"type\":[3],\"\\\"\":{\"\":{}}}",
+		"[{\"\\u0074ype\":3,\"tim\\u0065stamp\":1,\"d\\u0061ta\":{\"sourc\\u0065\":2,\"typ\\u0065\":4}}]",
 		"[[[[[[[[[[[[1]]]]]]]]]]]]", "[{\"a\":{\"b\":{\"c\":{\"d\":{\"e\":{\"f\":{\"g\":{\"h\":1}}}}}}}}]",
 		"{\"a\":\"x\\\\\",\"b\":\"\\\"}\",\"c\":\"]\"}", "[\"\\ud83d\",\"\\u0000\",true,false,-0.5e+3]",
 		"{\"a\":1,}", "[1 2]", "{\"a\" 1}", "[{\"a\":[1,2,{\"b\":]}]", "{\"a\":[1,2,3", "[1,2,3]x",
@@ -1847,6 +1888,87 @@ TestNumbers(void)
 	ArenaReset();
 }
 
+/* Does JsonNumberValue of json, alone and inside an array, give strtod's double, bit for bit? */
+static void
+CheckNumberLikeStrtod(const char *json)
+{
+	double		want = strtod(json, NULL);
+	JsonSpan	v = NO_SPAN;
+	char		doc[64];
+	double		got;
+
+	CHECKF(Parse(json, &v), "%s does not scan", json);
+	got = JsonNumberValue(&v);
+	CHECKF(memcmp(&got, &want, sizeof(got)) == 0, "%s gave %.17g, strtod %.17g", json, got, want);
+
+	/* followed by more text: the span's end is not the buffer's */
+	snprintf(doc, sizeof(doc), "[%s,7]", json);
+	CHECK(Parse(doc, &v));
+	{
+		JsonIter	it;
+		JsonSpan	e = NO_SPAN;
+
+		JsonIterInit(&it, &v);
+		CHECK(JsonIterNext(&it, NULL, &e));
+		got = JsonNumberValue(&e);
+		CHECKF(memcmp(&got, &want, sizeof(got)) == 0, "[%s] gave %.17g, strtod %.17g", json, got, want);
+	}
+	ArenaReset();
+}
+
+/* JsonNumberValue against strtod: integers of every length near 2^53, fractions, exponents. */
+static void
+TestNumbersLikeStrtod(void)
+{
+	static const char *const fixed[] = {
+		"0", "-0", "-0.0", "0.0", "0e5", "-0e-5", "5", "-5", "9", "10", "64", "-64",
+		"1764547260123", "-1764547260123", "1764547260123.5", "1764547260123e0",
+		"12345678", "123456789", "99999999", "100000000", "1234567890123456",
+		"9999999999999999", "-9999999999999999", "10000000000000000",
+		"9007199254740991", "9007199254740992", "9007199254740993", "9007199254740994",
+		"9007199254740995", "-9007199254740993", "18014398509481985",
+		"12345678.9", "1234567.89", "1234567890.123", "1e22", "1e23", "-1.5E+3",
+		"0.1", "123456789012345678901234567890", "1e-400", "2.5e-324", "1.7976931348623157e308",
+	};
+	uint64		seed = 12345;
+	char		buf[40];
+
+	for (int i = 0; i < lengthof(fixed); i++)
+		CheckNumberLikeStrtod(fixed[i]);
+
+	/* every length from 1 to 20 digits, random digits (no leading zero), either sign */
+	for (int digits = 1; digits <= 20; digits++)
+	{
+		for (int k = 0; k < 200; k++)
+		{
+			int			n = 0;
+
+			if (k & 1)
+				buf[n++] = '-';
+			for (int d = 0; d < digits; d++)
+			{
+				seed = seed * UINT64CONST(6364136223846793005) + UINT64CONST(1442695040888963407);
+				buf[n++] = (char) ('0' + (d == 0 && digits > 1 ? 1 + (seed >> 33) % 9 : (seed >> 33) % 10));
+			}
+			/* sometimes a fraction or an exponent, at a random place */
+			seed = seed * UINT64CONST(6364136223846793005) + UINT64CONST(1442695040888963407);
+			if (k % 5 == 2)
+				n += snprintf(buf + n, sizeof(buf) - n, ".%u", (unsigned) (seed >> 40) % 1000);
+			else if (k % 5 == 4)
+				n += snprintf(buf + n, sizeof(buf) - n, "e%d", (int) ((seed >> 40) % 40) - 20);
+			buf[n] = '\0';
+			CheckNumberLikeStrtod(buf);
+		}
+		/* all nines and a one with zeros: the edges of each length */
+		memset(buf, '9', digits);
+		buf[digits] = '\0';
+		CheckNumberLikeStrtod(buf);
+		buf[0] = '1';
+		memset(buf + 1, '0', digits - 1);
+		CheckNumberLikeStrtod(buf);
+	}
+}
+
 /* JavaScript truthiness. */
 static void
 TestTruthy(void)
@@ -2336,6 +2458,7 @@ main(int argc, char **argv)
 	TestObjectGet();
 	TestStrings();
 	TestNumbers();
+	TestNumbersLikeStrtod();
 	TestTruthy();
 	TestTextForPostgres();
 	TestFuzz(fuzz_rounds);
