@@ -21,6 +21,7 @@
 
 #include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "common/cryptohash.h"
 #include "common/int.h"
@@ -28,14 +29,13 @@
 #include "datatype/timestamp.h"
 #include "executor/spi.h"
 #include "fmgr.h"
-#include "mb/pg_wchar.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "nodes/makefuncs.h"
 #include "partitioning/partbounds.h"
 #include "partitioning/partdesc.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "catalog/namespace.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/partcache.h"
@@ -617,9 +617,9 @@ InsertBatch(const Datum *b, int64 sid, int64 project, Datum ranges, const char *
  * had no events yet takes this batch's window instead of the time of its
  * first ping), adds the counts, merges the activity. The session's url
  * marker stays at the session's start when the start moves earlier,
- * whatever order batches arrive in. Returns the new start.
+ * whatever order batches arrive in. *start_moved says whether it moved.
  */
-static TimestampTz
+static void
 FoldBatch(const Datum *b, SessionState *s, TimestampTz first_at, TimestampTz last_at,
 		  Datum ranges, const char *schema, bool *start_moved)
 {
@@ -655,7 +655,6 @@ FoldBatch(const Datum *b, SessionState *s, TimestampTz first_at, TimestampTz las
 		ParamsSet(&p, 1, Int64GetDatum(TimestamptzToMs(new_start)), false);
 		Run(ST_MOVE_URL_MARKER, &p, schema);
 	}
-	return new_start;
 }
 
 /*
