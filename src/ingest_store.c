@@ -376,7 +376,11 @@ Column(int c, bool *isnull)
 	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, c, isnull);
 }
 
-/* The project of an API key, or 28000 (HTTP 401), with its last_used_at. */
+/*
+ * The project of an API key, or 28000 (HTTP 401), and whether its
+ * last_used_at is recent. The one check of a key: dozor_project_of_key
+ * (below) is this too.
+ */
 static int64
 ProjectOfKey(text *api_key, TimestampTz now, const char *schema, bool *used_recently)
 {
@@ -768,13 +772,37 @@ LinkUser(const Datum *b, const bool *b_nulls, int64 sid, int64 project, Timestam
 	Run(ST_LINK_USER, &p, schema);
 }
 
+/* The extension's schema, quoted: the schema of the function called. */
+static const char *
+ExtensionSchema(FunctionCallInfo fcinfo)
+{
+	return quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
+}
+
+PG_FUNCTION_INFO_V1(dozor_project_of_key);
+
+/* dozor_project_of_key(api_key text) -> bigint, or 28000 (HTTP 401) */
+Datum
+dozor_project_of_key(PG_FUNCTION_ARGS)
+{
+	const char *schema = ExtensionSchema(fcinfo);
+	bool		used_recently;
+	int64		project;
+
+	SPI_connect();
+	project = ProjectOfKey(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0),
+						   GetCurrentTransactionStartTimestamp(), schema, &used_recently);
+	SPI_finish();
+	PG_RETURN_INT64(project);
+}
+
 PG_FUNCTION_INFO_V1(dozor_ingest);
 
 /* dozor_ingest(api_key text, body bytea, content_encoding text) -> bigint */
 Datum
 dozor_ingest(PG_FUNCTION_ARGS)
 {
-	const char *schema = quote_identifier(get_namespace_name(get_func_namespace(fcinfo->flinfo->fn_oid)));
+	const char *schema = ExtensionSchema(fcinfo);
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	Datum		b[PB_NCOLUMNS];
 	bool		b_nulls[PB_NCOLUMNS];
